@@ -86,6 +86,7 @@ export interface ClaimRequest {
 export interface Claimed {
   readonly task: Task;
   readonly leaseId: string;
+  readonly events: readonly TaskEvent[];
 }
 
 export interface LeaseWrite {
@@ -172,6 +173,12 @@ export interface Store {
   expireLeases(now: number, limit: number): Promise<readonly TransitionOutcome[]>;
   /** The earliest `run_at` of a queued task in the future, for the engine's wake-up timer. */
   nextRunAt(tenantId: string | null, now: number): Promise<number | null>;
+
+  /**
+   * Whether the node `nodeId` may run the sweeper now. One node at a time holds this; the
+   * embedded store always says yes.
+   */
+  holdSweeperLock(nodeId: string): Promise<boolean>;
 
   // Event log
   readEvents(
