@@ -29,7 +29,10 @@ export const ERROR_CODES = {
     meaning: "No task with this id exists in the caller's tenant.",
   },
   key_not_found: { status: 404, meaning: "No API key with this id exists in the caller's tenant." },
-  worker_not_found: { status: 404, meaning: "No worker with this id exists in the caller's tenant." },
+  worker_not_found: {
+    status: 404,
+    meaning: "No worker with this id exists in the caller's tenant.",
+  },
   receipt_not_found: {
     status: 404,
     meaning: "No receipt with this id exists for the caller.",
@@ -63,7 +66,8 @@ export const ERROR_CODES = {
   },
   validation_failed: {
     status: 422,
-    meaning: "The body, query or headers are well-formed but break the schema; `details` lists each problem.",
+    meaning:
+      "The body, query or headers are well-formed but break the schema; `details` lists each problem.",
   },
   rate_limited: { status: 429, meaning: "Too many requests from this principal; retry later." },
   quota_exceeded: {
@@ -96,7 +100,11 @@ export class ErrandError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
 
-  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: unknown; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details;

@@ -77,7 +77,12 @@ export class ChainVerifier {
     }
     const hash = chainHash(this.#previous, link);
     if (hash !== link.hash) {
-      this.#failure = { ok: false, checked: this.#checked, badSeq: link.seq, reason: "hash_mismatch" };
+      this.#failure = {
+        ok: false,
+        checked: this.#checked,
+        badSeq: link.seq,
+        reason: "hash_mismatch",
+      };
       return false;
     }
     this.#previous = hash;

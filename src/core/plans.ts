@@ -82,7 +82,9 @@ export function planComplete(task: Task, result: unknown, now: number): TaskChan
     finishedAt: now,
     result: result ?? null,
     error: null,
-    events: [{ type: EVENT_TYPES.succeeded, data: { attempt: task.attempts, result: result ?? null } }],
+    events: [
+      { type: EVENT_TYPES.succeeded, data: { attempt: task.attempts, result: result ?? null } },
+    ],
     endAttempt: { outcome: "succeeded", error: null },
   };
 }

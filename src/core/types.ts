@@ -105,6 +105,7 @@ export type AttemptOutcome = "succeeded" | "failed" | "expired" | "canceled" | "
 
 export interface Attempt {
   readonly taskId: string;
+  /** The run's position among all runs of the task, released runs included. */
   readonly number: number;
   readonly leaseId: string;
   readonly workerId: string;

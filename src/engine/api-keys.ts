@@ -57,7 +57,8 @@ export function verifyKey(record: ApiKeyRecord | null, secret: string): Principa
   const stored = Buffer.from(record?.secretHash ?? "0".repeat(64), "hex");
   const same = presented.length === stored.length && timingSafeEqual(presented, stored);
   if (!record || !same) throw new ErrandError("unauthenticated", "unknown or invalid API key");
-  if (record.revokedAt !== null) throw new ErrandError("unauthenticated", "this API key was revoked");
+  if (record.revokedAt !== null)
+    throw new ErrandError("unauthenticated", "this API key was revoked");
   return { id: record.id, tenantId: record.tenantId, scopes: record.scopes, via: "api_key" };
 }
 

@@ -32,8 +32,22 @@ import {
   sha256Hex,
   systemClock,
 } from "../core/index.js";
-import type { Claimed, NewTask, Page, Store, TaskFilter, TransitionOutcome } from "../store/store.js";
-import { hasScope, issueKey, parseToken, requireScope, verifyKey, type IssuedKey } from "./api-keys.js";
+import type {
+  Claimed,
+  NewTask,
+  Page,
+  Store,
+  TaskFilter,
+  TransitionOutcome,
+} from "../store/store.js";
+import {
+  hasScope,
+  issueKey,
+  parseToken,
+  requireScope,
+  verifyKey,
+  type IssuedKey,
+} from "./api-keys.js";
 import { Doorbell } from "./doorbell.js";
 import { LocalNotifier, type Notifier, type TaskEventsSignal } from "./notifier.js";
 import { ReceiptSigner, type Receipt } from "./receipts.js";
@@ -114,7 +128,10 @@ export class Engine {
   readonly nodeId: string;
   readonly #random: () => number;
   readonly #logger: Logger;
-  readonly #keyCache = new Map<string, { record: Awaited<ReturnType<Store["getApiKey"]>>; at: number }>();
+  readonly #keyCache = new Map<
+    string,
+    { record: Awaited<ReturnType<Store["getApiKey"]>>; at: number }
+  >();
   readonly #workerTouched = new Map<string, number>();
   #sweepTimer: NodeJS.Timeout | null = null;
   #sweeping = false;
@@ -138,7 +155,11 @@ export class Engine {
   /** Migrates the store and makes sure the default tenant exists. */
   async start(): Promise<void> {
     await this.store.migrate();
-    await this.store.ensureTenant({ id: DEFAULT_TENANT, name: "default", createdAt: this.clock.now() });
+    await this.store.ensureTenant({
+      id: DEFAULT_TENANT,
+      name: "default",
+      createdAt: this.clock.now(),
+    });
   }
 
   async close(): Promise<void> {
@@ -327,7 +348,12 @@ export class Engine {
     if (!isId("task", id)) throw new ErrandError("invalid_id", `not a task id: ${id}`);
     const current = await this.#task(principal.tenantId, id);
     if (current.state === "canceled") return current;
-    const outcome = await this.store.cancelTask(principal.tenantId, id, this.clock.now(), reason ?? null);
+    const outcome = await this.store.cancelTask(
+      principal.tenantId,
+      id,
+      this.clock.now(),
+      reason ?? null,
+    );
     this.#published(outcome);
     return outcome.task;
   }
@@ -407,7 +433,8 @@ export class Engine {
       while (!signal.aborted) {
         let batch = this.#takeCarried(carried, cursor);
         carried = [];
-        if (batch.length === 0) batch = await this.store.readEvents(tenantId, id, cursor, EVENT_PAGE);
+        if (batch.length === 0)
+          batch = await this.store.readEvents(tenantId, id, cursor, EVENT_PAGE);
         if (batch.length > 0) {
           cursor = batch.at(-1)!.seq;
           yield batch;
@@ -452,7 +479,12 @@ export class Engine {
     try {
       let cursor = after ?? (await this.store.lastTenantEventId(tenantId));
       while (!signal.aborted) {
-        const batch = await this.store.readTenantEvents(tenantId, cursor, EVENT_PAGE, STATE_EVENT_TYPES);
+        const batch = await this.store.readTenantEvents(
+          tenantId,
+          cursor,
+          EVENT_PAGE,
+          STATE_EVENT_TYPES,
+        );
         if (batch.length > 0) {
           cursor = batch.at(-1)!.id;
           yield batch;
@@ -486,7 +518,8 @@ export class Engine {
     const now = this.clock.now();
     let existing: WorkerInfo | null = null;
     if (request.id !== undefined) {
-      if (!isId("worker", request.id)) throw new ErrandError("invalid_id", `not a worker id: ${request.id}`);
+      if (!isId("worker", request.id))
+        throw new ErrandError("invalid_id", `not a worker id: ${request.id}`);
       existing = await this.store.getWorker(principal.tenantId, request.id);
     }
     const worker: WorkerInfo = {
@@ -507,7 +540,8 @@ export class Engine {
 
   async heartbeat(principal: Principal, workerId: string): Promise<WorkerInfo> {
     requireScope(principal, "worker");
-    if (!isId("worker", workerId)) throw new ErrandError("invalid_id", `not a worker id: ${workerId}`);
+    if (!isId("worker", workerId))
+      throw new ErrandError("invalid_id", `not a worker id: ${workerId}`);
     const now = this.clock.now();
     if (!(await this.store.touchWorker(principal.tenantId, workerId, now))) {
       throw new ErrandError("worker_not_found", `no worker ${workerId}; announce it first`);
@@ -536,7 +570,11 @@ export class Engine {
       throw new ErrandError("invalid_id", `not a worker id: ${request.worker_id}`);
     }
     const worker = await this.store.getWorker(tenantId, request.worker_id);
-    if (!worker) throw new ErrandError("worker_not_found", `no worker ${request.worker_id}; announce it first`);
+    if (!worker)
+      throw new ErrandError(
+        "worker_not_found",
+        `no worker ${request.worker_id}; announce it first`,
+      );
     const kinds = request.kinds ?? worker.kinds;
     const labels = request.labels ?? worker.labels;
     const deadline = Date.now() + (request.wait_ms ?? 0);
@@ -594,7 +632,12 @@ export class Engine {
   #published(outcome: TransitionOutcome): void {
     const { task, events } = outcome;
     if (events.length === 0) return;
-    this.notifier.publishTaskEvents({ tenantId: task.tenantId, taskId: task.id, lastSeq: task.lastSeq, events });
+    this.notifier.publishTaskEvents({
+      tenantId: task.tenantId,
+      taskId: task.id,
+      lastSeq: task.lastSeq,
+      events,
+    });
     if (events.some((e) => (STATE_EVENT_TYPES as readonly string[]).includes(e.type))) {
       this.notifier.publishTenantEvents(task.tenantId);
     }
@@ -632,7 +675,10 @@ export class Engine {
   }
 
   async complete(principal: Principal, leaseId: string, result: unknown): Promise<Task> {
-    const outcome = await this.store.completeTask(this.#leaseWrite(principal, leaseId), result ?? null);
+    const outcome = await this.store.completeTask(
+      this.#leaseWrite(principal, leaseId),
+      result ?? null,
+    );
     this.#published(outcome);
     return outcome.task;
   }
@@ -652,7 +698,10 @@ export class Engine {
   }
 
   async release(principal: Principal, leaseId: string, reason?: string): Promise<Task> {
-    const outcome = await this.store.releaseLease(this.#leaseWrite(principal, leaseId), reason ?? null);
+    const outcome = await this.store.releaseLease(
+      this.#leaseWrite(principal, leaseId),
+      reason ?? null,
+    );
     this.#published(outcome);
     return outcome.task;
   }
@@ -703,7 +752,11 @@ export class Engine {
 
   async listReceipts(
     principal: Principal,
-    options: { readonly unacked?: boolean; readonly limit?: number; readonly cursor?: string | null },
+    options: {
+      readonly unacked?: boolean;
+      readonly limit?: number;
+      readonly cursor?: string | null;
+    },
   ): Promise<{ readonly items: readonly Receipt[]; readonly nextCursor: string | null }> {
     requireScope(principal, "tasker");
     const page = await this.store.listTasks(
@@ -722,14 +775,23 @@ export class Engine {
 
   async ackReceipt(principal: Principal, receiptId: string): Promise<Receipt> {
     requireScope(principal, "tasker");
-    if (!isId("task", receiptId)) throw new ErrandError("invalid_id", `not a receipt id: ${receiptId}`);
+    if (!isId("task", receiptId))
+      throw new ErrandError("invalid_id", `not a receipt id: ${receiptId}`);
     const task = await this.store.getTask(principal.tenantId, receiptId);
     const mayAck = task && (task.createdBy === principal.id || hasScope(principal, "admin"));
     if (!task || !mayAck || !isTerminal(task.state)) {
-      throw new ErrandError("receipt_not_found", `no receipt ${receiptId} awaits your acknowledgement`);
+      throw new ErrandError(
+        "receipt_not_found",
+        `no receipt ${receiptId} awaits your acknowledgement`,
+      );
     }
     const now = this.clock.now();
-    await this.store.ackReceipt({ tenantId: principal.tenantId, taskId: receiptId, principalId: principal.id, now });
+    await this.store.ackReceipt({
+      tenantId: principal.tenantId,
+      taskId: receiptId,
+      principalId: principal.id,
+      now,
+    });
     return this.receipts.sign((await this.store.getTask(principal.tenantId, receiptId))!, now);
   }
 
@@ -742,7 +804,11 @@ export class Engine {
       { cursor: null, limit },
     );
     const receipts = await this.listReceipts(principal, { unacked: true, limit });
-    return { tasks: tasks.items, receipts: receipts.items, more: tasks.nextCursor !== null || receipts.nextCursor !== null };
+    return {
+      tasks: tasks.items,
+      receipts: receipts.items,
+      more: tasks.nextCursor !== null || receipts.nextCursor !== null,
+    };
   }
 
   /** Types of events a tenant stream carries. */

@@ -33,9 +33,24 @@ export const createTaskSchema = z
     kind: kindSchema,
     input: z.unknown().optional().describe("Any JSON the adapter reads."),
     queue: queueSchema.optional().describe('Queue name; default "default".'),
-    priority: z.number().int().min(-1000).max(1000).optional().describe("Higher runs first; default 0."),
-    run_at: z.iso.datetime({ offset: true }).optional().describe("Do not run before this time (RFC 3339)."),
-    delay_ms: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional().describe("Do not run for this many ms."),
+    priority: z
+      .number()
+      .int()
+      .min(-1000)
+      .max(1000)
+      .optional()
+      .describe("Higher runs first; default 0."),
+    run_at: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe("Do not run before this time (RFC 3339)."),
+    delay_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_TIMEOUT_MS)
+      .optional()
+      .describe("Do not run for this many ms."),
     max_attempts: z.number().int().min(1).max(100).optional().describe("Default 3."),
     labels: labelsSchema.optional().describe("Free key/value metadata, filterable."),
     requirements: z
@@ -64,17 +79,10 @@ export const createBatchSchema = z
 
 export const listTasksSchema = z
   .object({
-    state: z
-      .union([z.enum(TASK_STATES), z.array(z.enum(TASK_STATES)).max(5)])
-      .optional(),
+    state: z.union([z.enum(TASK_STATES), z.array(z.enum(TASK_STATES)).max(5)]).optional(),
     kind: kindSchema.optional(),
     queue: queueSchema.optional(),
-    label: z
-      .string()
-      .min(1)
-      .max(400)
-      .optional()
-      .describe("`key` or `key=value`"),
+    label: z.string().min(1).max(400).optional().describe("`key` or `key=value`"),
     cursor: z.string().max(64).optional(),
     limit: z.coerce.number().int().min(1).max(500).optional(),
   })
@@ -140,13 +148,20 @@ export const attemptMetaSchema = z
 export const createKeySchema = z
   .object({
     name: z.string().min(1).max(200),
-    scopes: z.array(z.enum(SCOPES as [string, ...string[]])).min(1).max(3),
+    scopes: z
+      .array(z.enum(SCOPES as [string, ...string[]]))
+      .min(1)
+      .max(3),
   })
   .strict();
 export type CreateKeyRequest = z.infer<typeof createKeySchema>;
 
 /** Parses `value` or throws `validation_failed` listing every problem. */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where = "body"): z.infer<S> {
+export function parseRequest<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where = "body",
+): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((issue) => ({

@@ -6,7 +6,11 @@ import type { PendingEvent, Task, TaskChange, TaskEvent } from "../core/index.js
 import { EVENT_TYPES, chainHash, progressOf } from "../core/index.js";
 
 /** Assigns seq, time and hash to pending events, continuing from the task's head. */
-export function chainEvents(task: Task, pending: readonly PendingEvent[], now: number): TaskEvent[] {
+export function chainEvents(
+  task: Task,
+  pending: readonly PendingEvent[],
+  now: number,
+): TaskEvent[] {
   const out: TaskEvent[] = [];
   let previous = task.headHash;
   let seq = task.lastSeq;

@@ -164,7 +164,11 @@ export interface Store {
   completeTask(write: LeaseWrite, result: unknown): Promise<TransitionOutcome>;
   failTask(
     write: LeaseWrite,
-    failure: { readonly error: TaskError; readonly retryable: boolean; readonly random?: () => number },
+    failure: {
+      readonly error: TaskError;
+      readonly retryable: boolean;
+      readonly random?: () => number;
+    },
   ): Promise<TransitionOutcome>;
   releaseLease(write: LeaseWrite, reason: string | null): Promise<TransitionOutcome>;
   /** Records what the worker said about the model backend (or other facts) of its attempt. */

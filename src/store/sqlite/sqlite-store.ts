@@ -86,7 +86,11 @@ const TASK_COLUMNS = `id, tenant_id, kind, input, queue, priority, state, run_at
 
 function leaseLost(leaseId: string, reason: string, task?: Task): ErrandError {
   return new ErrandError("lease_lost", `lease ${leaseId} is no longer current (${reason})`, {
-    details: { lease_id: leaseId, reason, ...(task ? { task_id: task.id, state: task.state } : {}) },
+    details: {
+      lease_id: leaseId,
+      reason,
+      ...(task ? { task_id: task.id, state: task.state } : {}),
+    },
   });
 }
 
@@ -157,9 +161,10 @@ export class SqliteStore implements Store {
   }
 
   async getTenant(id: string): Promise<Tenant | null> {
-    const row = this.#stmt("getTenant", "SELECT id, name, created_at FROM tenants WHERE id = ?").get(id) as
-      | { id: string; name: string; created_at: number }
-      | undefined;
+    const row = this.#stmt(
+      "getTenant",
+      "SELECT id, name, created_at FROM tenants WHERE id = ?",
+    ).get(id) as { id: string; name: string; created_at: number } | undefined;
     return row ? { id: row.id, name: row.name, createdAt: row.created_at } : null;
   }
 
@@ -181,7 +186,8 @@ export class SqliteStore implements Store {
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | null> {
-    const row = this.#stmt("getApiKey", "SELECT * FROM api_keys WHERE id = ?").get(id) as ApiKeyRow | undefined;
+    const row = this.#stmt("getApiKey", "SELECT * FROM api_keys WHERE id = ?").get(id) as
+      ApiKeyRow | undefined;
     return row ? rowToApiKey(row) : null;
   }
 
@@ -202,7 +208,8 @@ export class SqliteStore implements Store {
   }
 
   async countApiKeys(): Promise<number> {
-    return (this.#stmt("countApiKeys", "SELECT count(*) AS n FROM api_keys").get() as { n: number }).n;
+    return (this.#stmt("countApiKeys", "SELECT count(*) AS n FROM api_keys").get() as { n: number })
+      .n;
   }
 
   // ---------------------------------------------------------------- task rows
@@ -220,7 +227,8 @@ export class SqliteStore implements Store {
       "insertEvent",
       "INSERT INTO events (tenant_id, task_id, seq, type, at, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
-    for (const e of events) insert.run(tenantId, e.taskId, e.seq, e.type, e.at, json(e.data), e.hash);
+    for (const e of events)
+      insert.run(tenantId, e.taskId, e.seq, e.type, e.at, json(e.data), e.hash);
   }
 
   /** Writes every mutable column of `task` back. */
@@ -260,12 +268,18 @@ export class SqliteStore implements Store {
     const next = withEvents(applyChange(task, change, now), events, now);
     this.#updateTask(next);
     this.#insertEvents(task.tenantId, events);
-    if (change.endAttempt && task.attempts > 0) {
+    if (change.endAttempt && task.lease) {
       this.#stmt(
         "endAttempt",
         `UPDATE attempts SET ended_at = ?, outcome = ?, error = ?
-         WHERE task_id = ? AND number = ? AND ended_at IS NULL`,
-      ).run(now, change.endAttempt.outcome, jsonOrNull(change.endAttempt.error), task.id, task.attempts);
+         WHERE task_id = ? AND lease_id = ? AND ended_at IS NULL`,
+      ).run(
+        now,
+        change.endAttempt.outcome,
+        jsonOrNull(change.endAttempt.error),
+        task.id,
+        task.lease.id,
+      );
     }
     return { task: next, events };
   }
@@ -308,7 +322,13 @@ export class SqliteStore implements Store {
       }
     }
     const data = t.createdEventData ?? null;
-    const hash = chainHash(GENESIS_HASH, { taskId: t.id, seq: 1, type: "task.created", at: t.createdAt, data });
+    const hash = chainHash(GENESIS_HASH, {
+      taskId: t.id,
+      seq: 1,
+      type: "task.created",
+      at: t.createdAt,
+      data,
+    });
     this.#stmt(
       "insertTask",
       `INSERT INTO tasks (id, tenant_id, kind, input, queue, priority, state, run_at, created_at,
@@ -339,7 +359,14 @@ export class SqliteStore implements Store {
       t.backoffMaxMs,
       hash,
     );
-    const event: TaskEvent = { taskId: t.id, seq: 1, type: "task.created", at: t.createdAt, data, hash };
+    const event: TaskEvent = {
+      taskId: t.id,
+      seq: 1,
+      type: "task.created",
+      at: t.createdAt,
+      data,
+      hash,
+    };
     this.#insertEvents(t.tenantId, [event]);
     const task: Task = {
       id: t.id,
@@ -422,7 +449,9 @@ export class SqliteStore implements Store {
     }
     params.push(page.limit + 1);
     const rows = this.db
-      .prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
+      .prepare(
+        `SELECT ${TASK_COLUMNS} FROM tasks WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`,
+      )
       .all(...params) as TaskRow[];
     const more = rows.length > page.limit;
     const items = rows.slice(0, page.limit).map(rowToTask);
@@ -431,14 +460,19 @@ export class SqliteStore implements Store {
 
   async countTasks(tenantId: string, state: TaskState): Promise<number> {
     return (
-      this.#stmt("countTasks", "SELECT count(*) AS n FROM tasks WHERE tenant_id = ? AND state = ?").get(
-        tenantId,
-        state,
-      ) as { n: number }
+      this.#stmt(
+        "countTasks",
+        "SELECT count(*) AS n FROM tasks WHERE tenant_id = ? AND state = ?",
+      ).get(tenantId, state) as { n: number }
     ).n;
   }
 
-  async cancelTask(tenantId: string, id: string, now: number, reason: string | null): Promise<TransitionOutcome> {
+  async cancelTask(
+    tenantId: string,
+    id: string,
+    now: number,
+    reason: string | null,
+  ): Promise<TransitionOutcome> {
     return this.db
       .transaction(() => {
         const task = this.#getTaskRow(tenantId, id);
@@ -477,14 +511,21 @@ export class SqliteStore implements Store {
         const insertAttempt = this.#stmt(
           "insertAttempt",
           `INSERT INTO attempts (task_id, number, tenant_id, lease_id, worker_id, started_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+           VALUES (?, (SELECT COALESCE(max(number), 0) + 1 FROM attempts WHERE task_id = ?), ?, ?, ?, ?)`,
         );
         return rows.map((row) => {
           const task = rowToTask(row);
           const leaseId = request.newLeaseId();
           const change = planClaim(task, { leaseId, workerId: request.workerId, now: request.now });
           const outcome = this.#apply(task, change, request.now);
-          insertAttempt.run(task.id, outcome.task.attempts, task.tenantId, leaseId, request.workerId, request.now);
+          insertAttempt.run(
+            task.id,
+            task.id,
+            task.tenantId,
+            leaseId,
+            request.workerId,
+            request.now,
+          );
           return { task: outcome.task, leaseId, events: outcome.events };
         });
       })
@@ -503,13 +544,17 @@ export class SqliteStore implements Store {
         const lease = task.lease!;
         const decision = decideRenewal(lease, write.now, task);
         if (!decision.ok) {
-          throw new ErrandError("lease_limit_reached", `lease ${lease.id} cannot be renewed (${decision.reason})`, {
-            details: {
-              lease_id: lease.id,
-              reason: decision.reason,
-              expires_at: new Date(lease.expiresAt).toISOString(),
+          throw new ErrandError(
+            "lease_limit_reached",
+            `lease ${lease.id} cannot be renewed (${decision.reason})`,
+            {
+              details: {
+                lease_id: lease.id,
+                reason: decision.reason,
+                expires_at: new Date(lease.expiresAt).toISOString(),
+              },
             },
-          });
+          );
         }
         const next: Task = {
           ...task,
@@ -552,7 +597,11 @@ export class SqliteStore implements Store {
 
   async failTask(
     write: LeaseWrite,
-    failure: { readonly error: TaskError; readonly retryable: boolean; readonly random?: () => number },
+    failure: {
+      readonly error: TaskError;
+      readonly retryable: boolean;
+      readonly random?: () => number;
+    },
   ): Promise<TransitionOutcome> {
     return this.db
       .transaction(() => {
@@ -576,16 +625,15 @@ export class SqliteStore implements Store {
     this.db
       .transaction(() => {
         const task = this.#fenced(write);
-        const row = this.#stmt("attemptMeta", "SELECT meta FROM attempts WHERE task_id = ? AND number = ?").get(
-          task.id,
-          task.attempts,
-        ) as { meta: string | null } | undefined;
+        const row = this.#stmt(
+          "attemptMeta",
+          "SELECT meta FROM attempts WHERE task_id = ? AND lease_id = ?",
+        ).get(task.id, write.leaseId) as { meta: string | null } | undefined;
         const merged = { ...(row?.meta ? (JSON.parse(row.meta) as object) : {}), ...meta };
-        this.#stmt("setAttemptMeta", "UPDATE attempts SET meta = ? WHERE task_id = ? AND number = ?").run(
-          JSON.stringify(merged),
-          task.id,
-          task.attempts,
-        );
+        this.#stmt(
+          "setAttemptMeta",
+          "UPDATE attempts SET meta = ? WHERE task_id = ? AND lease_id = ?",
+        ).run(JSON.stringify(merged), task.id, write.leaseId);
       })
       .immediate();
   }
@@ -628,7 +676,12 @@ export class SqliteStore implements Store {
 
   // ---------------------------------------------------------------- event log
 
-  async readEvents(tenantId: string, taskId: string, afterSeq: number, limit: number): Promise<readonly TaskEvent[]> {
+  async readEvents(
+    tenantId: string,
+    taskId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<readonly TaskEvent[]> {
     const rows = this.#stmt(
       "readEvents",
       `SELECT id, task_id, seq, type, at, data, hash FROM events
@@ -653,9 +706,10 @@ export class SqliteStore implements Store {
   }
 
   async lastTenantEventId(tenantId: string): Promise<number> {
-    const row = this.#stmt("lastTenantEvent", "SELECT max(id) AS id FROM events WHERE tenant_id = ?").get(
-      tenantId,
-    ) as { id: number | null };
+    const row = this.#stmt(
+      "lastTenantEvent",
+      "SELECT max(id) AS id FROM events WHERE tenant_id = ?",
+    ).get(tenantId) as { id: number | null };
     return row.id ?? 0;
   }
 
@@ -697,18 +751,18 @@ export class SqliteStore implements Store {
 
   async touchWorker(tenantId: string, id: string, now: number): Promise<boolean> {
     return (
-      this.#stmt("touchWorker", "UPDATE workers SET last_seen_at = ? WHERE id = ? AND tenant_id = ?").run(
-        now,
-        id,
-        tenantId,
-      ).changes > 0
+      this.#stmt(
+        "touchWorker",
+        "UPDATE workers SET last_seen_at = ? WHERE id = ? AND tenant_id = ?",
+      ).run(now, id, tenantId).changes > 0
     );
   }
 
   async getWorker(tenantId: string, id: string): Promise<WorkerInfo | null> {
-    const row = this.#stmt("getWorker", "SELECT * FROM workers WHERE id = ? AND tenant_id = ?").get(id, tenantId) as
-      | WorkerRow
-      | undefined;
+    const row = this.#stmt("getWorker", "SELECT * FROM workers WHERE id = ? AND tenant_id = ?").get(
+      id,
+      tenantId,
+    ) as WorkerRow | undefined;
     return row ? rowToWorker(row) : null;
   }
 
@@ -732,7 +786,10 @@ export class SqliteStore implements Store {
   }
 
   async listSigningKeys(): Promise<readonly SigningKeyRecord[]> {
-    const rows = this.#stmt("listSigningKeys", "SELECT * FROM signing_keys ORDER BY created_at").all() as SigningKeyRow[];
+    const rows = this.#stmt(
+      "listSigningKeys",
+      "SELECT * FROM signing_keys ORDER BY created_at",
+    ).all() as SigningKeyRow[];
     return rows.map(rowToSigningKey);
   }
 
@@ -748,4 +805,3 @@ export class SqliteStore implements Store {
     return this.#prepared;
   }
 }
-
