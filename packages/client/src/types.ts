@@ -158,13 +158,34 @@ export type VerifyResult =
       reason: "hash_mismatch" | "seq_gap" | "head_mismatch";
     };
 
+/** What a receipt's JWS signs. */
+export interface ReceiptStatement {
+  iss: string;
+  receipt_id: string;
+  task_id: string;
+  tenant_id: string;
+  principal: string;
+  kind: string;
+  state: "accepted" | "succeeded" | "failed" | "canceled";
+  attempts: number;
+  input_sha256: string;
+  result_sha256: string | null;
+  event_count: number;
+  chain_head: string;
+  created_at: string;
+  finished_at: string | null;
+  [field: string]: unknown;
+}
+
 export interface Receipt {
   id: string;
   task_id: string;
-  state: TaskState;
-  jws: string;
-  statement: Record<string, unknown>;
+  state: ReceiptStatement["state"];
   kid: string;
+  /** A compact JWS (Ed25519) over the statement; verify with the server's JWKS. */
+  jws: string;
+  statement: ReceiptStatement;
+  acked_at: string | null;
 }
 
 export interface Obligations {
