@@ -1,0 +1,29 @@
+/** `errand migrate`: applies pending database migrations and exits. */
+import { mkdir } from "node:fs/promises";
+import type { Command } from "commander";
+import { ConfigError, resolveServerConfig, type ServeFlags } from "../server/config.js";
+import { openStore } from "../server/open-store.js";
+import { addStoreOptions } from "./serve.js";
+
+export function registerMigrate(program: Command): void {
+  const migrate = program
+    .command("migrate")
+    .description("Apply pending database migrations and exit (serve also does this on start)");
+  addStoreOptions(migrate).action(async (flags: ServeFlags) => {
+    try {
+      const config = resolveServerConfig({ dataDir: flags.dataDir, db: flags.db });
+      await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+      const store = await openStore(config);
+      try {
+        await store.migrate();
+      } finally {
+        await store.close();
+      }
+      process.stdout.write(`errand migrate: the ${store.backend} database is up to date\n`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`errand migrate: ${err.message}\n`);
+      process.exitCode = 2;
+    }
+  });
+}

@@ -1,0 +1,47 @@
+/** Settings of the HTTP layer; `src/server` resolves them from flags and environment. */
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_SSE_KEEP_ALIVE_MS = 15_000;
+/** What a reconnecting EventSource waits before it tries again (the SSE `retry:` field). */
+export const DEFAULT_SSE_RETRY_MS = 1_000;
+export const DEFAULT_RATE_LIMIT = { max: 10_000, windowMs: 60_000 } as const;
+
+export interface HttpConfig {
+  /** Largest request body in bytes; larger ones answer `413 body_too_large`. */
+  readonly bodyLimit?: number;
+  /**
+   * Lets requests without a credential act as an admin of tenant `default`. Only for local
+   * experiments; never the default.
+   */
+  readonly insecure?: boolean;
+  /** Requests per principal (or per address when anonymous) and window; `false` turns it off. */
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number } | false;
+  readonly sseKeepAliveMs?: number;
+  readonly sseRetryMs?: number;
+  /** The server's version, for health and config output. */
+  readonly version?: string;
+  /** Further settings shown by `GET /v1/config` (never secrets). */
+  readonly settings?: Readonly<Record<string, unknown>>;
+}
+
+export interface ResolvedHttpConfig {
+  readonly bodyLimit: number;
+  readonly insecure: boolean;
+  readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
+  readonly sseKeepAliveMs: number;
+  readonly sseRetryMs: number;
+  readonly version: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+export function resolveHttpConfig(config: HttpConfig = {}): ResolvedHttpConfig {
+  return {
+    bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    insecure: config.insecure ?? false,
+    rateLimit: config.rateLimit ?? DEFAULT_RATE_LIMIT,
+    sseKeepAliveMs: config.sseKeepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS,
+    sseRetryMs: config.sseRetryMs ?? DEFAULT_SSE_RETRY_MS,
+    version: config.version ?? "0.0.0-dev",
+    settings: config.settings ?? {},
+  };
+}
