@@ -99,6 +99,9 @@ export class SqliteStore implements Store {
   readonly db: Db;
   readonly #s: Record<string, Stmt> = {};
   #prepared = false;
+  #pending: { run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] =
+    [];
+  #flushScheduled = false;
 
   constructor(options: SqliteStoreOptions) {
     this.db = new Database(options.path);
@@ -118,6 +121,69 @@ export class SqliteStore implements Store {
     }
     return s;
   }
+
+  /**
+   * Group commit: writes issued in the same turn of the event loop run in one SQLite
+   * transaction, each inside its own savepoint (better-sqlite3 nests transaction functions as
+   * savepoints), so one write's failure undoes only that write. Committing once for many
+   * writes is what lets ten concurrent workers share the cost of a commit (each commit writes
+   * every page it dirtied to the WAL). A write's promise settles only after the commit.
+   */
+  #write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(this.#flush);
+      }
+    });
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const begin = this.#stmt("begin", "BEGIN IMMEDIATE");
+    const commit = this.#stmt("commit", "COMMIT");
+    try {
+      begin.run();
+      if (batch.length === 1) {
+        // Alone in its transaction: a failure rolls the whole transaction back.
+        try {
+          outcomes.push({ ok: true, value: batch[0]!.run() });
+        } catch (err) {
+          this.#stmt("rollback", "ROLLBACK").run();
+          batch[0]!.reject(err);
+          return;
+        }
+      } else {
+        const savepoint = this.#stmt("savepoint", "SAVEPOINT op");
+        const release = this.#stmt("release", "RELEASE op");
+        const rollbackTo = this.#stmt("rollbackTo", "ROLLBACK TO op");
+        for (const op of batch) {
+          savepoint.run();
+          try {
+            outcomes.push({ ok: true, value: op.run() });
+          } catch (err) {
+            rollbackTo.run();
+            outcomes.push({ ok: false, value: err });
+          }
+          release.run();
+        }
+      }
+      commit.run();
+    } catch (err) {
+      if (this.db.inTransaction) this.#stmt("rollback", "ROLLBACK").run();
+      for (const op of batch) op.reject(err);
+      return;
+    }
+    batch.forEach((op, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) op.resolve(outcome.value);
+      else op.reject(outcome.value);
+    });
+  };
 
   async migrate(): Promise<void> {
     this.db.exec(
@@ -301,7 +367,7 @@ export class SqliteStore implements Store {
   // ---------------------------------------------------------------- tasks
 
   async createTasks(tasks: readonly NewTask[]): Promise<readonly CreateOutcome[]> {
-    return this.db.transaction(() => tasks.map((t) => this.#createOne(t))).immediate();
+    return this.#write(() => tasks.map((t) => this.#createOne(t)));
   }
 
   #createOne(t: NewTask): CreateOutcome {
@@ -473,32 +539,29 @@ export class SqliteStore implements Store {
     now: number,
     reason: string | null,
   ): Promise<TransitionOutcome> {
-    return this.db
-      .transaction(() => {
-        const task = this.#getTaskRow(tenantId, id);
-        if (!task) throw new ErrandError("task_not_found", `no task ${id}`);
-        if (task.state === "canceled") return { task, events: [] };
-        return this.#apply(task, planCancel(task, now, reason), now);
-      })
-      .immediate();
+    return this.#write(() => {
+      const task = this.#getTaskRow(tenantId, id);
+      if (!task) throw new ErrandError("task_not_found", `no task ${id}`);
+      if (task.state === "canceled") return { task, events: [] };
+      return this.#apply(task, planCancel(task, now, reason), now);
+    });
   }
 
   // ---------------------------------------------------------------- leases
 
   async claimTasks(request: ClaimRequest): Promise<readonly Claimed[]> {
     if (request.kinds.length === 0 || request.max <= 0) return [];
-    return this.db
-      .transaction(() => {
-        const params: unknown[] = [request.tenantId, request.now, JSON.stringify(request.kinds)];
-        let queueClause = "";
-        if (request.queues && request.queues.length > 0) {
-          queueClause = "AND queue IN (SELECT value FROM json_each(?))";
-          params.push(JSON.stringify(request.queues));
-        }
-        params.push(JSON.stringify(request.labels), request.max);
-        const rows = this.#stmt(
-          queueClause ? "claimQ" : "claim",
-          `SELECT ${TASK_COLUMNS} FROM tasks
+    return this.#write(() => {
+      const params: unknown[] = [request.tenantId, request.now, JSON.stringify(request.kinds)];
+      let queueClause = "";
+      if (request.queues && request.queues.length > 0) {
+        queueClause = "AND queue IN (SELECT value FROM json_each(?))";
+        params.push(JSON.stringify(request.queues));
+      }
+      params.push(JSON.stringify(request.labels), request.max);
+      const rows = this.#stmt(
+        queueClause ? "claimQ" : "claim",
+        `SELECT ${TASK_COLUMNS} FROM tasks
            WHERE tenant_id = ? AND state = 'queued' AND run_at <= ?
              AND kind IN (SELECT value FROM json_each(?))
              ${queueClause}
@@ -507,92 +570,78 @@ export class SqliteStore implements Store {
                WHERE r.value NOT IN (SELECT value FROM json_each(?))))
            ORDER BY priority DESC, run_at, id
            LIMIT ?`,
-        ).all(...params) as TaskRow[];
-        const insertAttempt = this.#stmt(
-          "insertAttempt",
-          `INSERT INTO attempts (task_id, number, tenant_id, lease_id, worker_id, started_at)
+      ).all(...params) as TaskRow[];
+      const insertAttempt = this.#stmt(
+        "insertAttempt",
+        `INSERT INTO attempts (task_id, number, tenant_id, lease_id, worker_id, started_at)
            VALUES (?, (SELECT COALESCE(max(number), 0) + 1 FROM attempts WHERE task_id = ?), ?, ?, ?, ?)`,
-        );
-        return rows.map((row) => {
-          const task = rowToTask(row);
-          const leaseId = request.newLeaseId();
-          const change = planClaim(task, { leaseId, workerId: request.workerId, now: request.now });
-          const outcome = this.#apply(task, change, request.now);
-          insertAttempt.run(
-            task.id,
-            task.id,
-            task.tenantId,
-            leaseId,
-            request.workerId,
-            request.now,
-          );
-          return { task: outcome.task, leaseId, events: outcome.events };
-        });
-      })
-      .immediate();
+      );
+      return rows.map((row) => {
+        const task = rowToTask(row);
+        const leaseId = request.newLeaseId();
+        const change = planClaim(task, { leaseId, workerId: request.workerId, now: request.now });
+        const outcome = this.#apply(task, change, request.now);
+        insertAttempt.run(task.id, task.id, task.tenantId, leaseId, request.workerId, request.now);
+        return { task: outcome.task, leaseId, events: outcome.events };
+      });
+    });
   }
 
   async renewLease(write: LeaseWrite): Promise<RenewOutcome> {
-    return this.db
-      .transaction(() => {
-        const row = this.#stmt(
-          "byLease",
-          `SELECT ${TASK_COLUMNS} FROM tasks WHERE lease_id = ? AND tenant_id = ?`,
-        ).get(write.leaseId, write.tenantId) as TaskRow | undefined;
-        if (row && row.state === "canceled") return { task: rowToTask(row), cancelRequested: true };
-        const task = this.#fenced(write);
-        const lease = task.lease!;
-        const decision = decideRenewal(lease, write.now, task);
-        if (!decision.ok) {
-          throw new ErrandError(
-            "lease_limit_reached",
-            `lease ${lease.id} cannot be renewed (${decision.reason})`,
-            {
-              details: {
-                lease_id: lease.id,
-                reason: decision.reason,
-                expires_at: new Date(lease.expiresAt).toISOString(),
-              },
+    return this.#write(() => {
+      const row = this.#stmt(
+        "byLease",
+        `SELECT ${TASK_COLUMNS} FROM tasks WHERE lease_id = ? AND tenant_id = ?`,
+      ).get(write.leaseId, write.tenantId) as TaskRow | undefined;
+      if (row && row.state === "canceled") return { task: rowToTask(row), cancelRequested: true };
+      const task = this.#fenced(write);
+      const lease = task.lease!;
+      const decision = decideRenewal(lease, write.now, task);
+      if (!decision.ok) {
+        throw new ErrandError(
+          "lease_limit_reached",
+          `lease ${lease.id} cannot be renewed (${decision.reason})`,
+          {
+            details: {
+              lease_id: lease.id,
+              reason: decision.reason,
+              expires_at: new Date(lease.expiresAt).toISOString(),
             },
-          );
-        }
-        const next: Task = {
-          ...task,
-          lease: { ...lease, expiresAt: decision.expiresAt, renewals: lease.renewals + 1 },
-          updatedAt: write.now,
-        };
-        this.#stmt(
-          "renew",
-          "UPDATE tasks SET lease_expires_at = ?, lease_renewals = ?, updated_at = ? WHERE id = ? AND lease_id = ?",
-        ).run(decision.expiresAt, lease.renewals + 1, write.now, task.id, lease.id);
-        return { task: next, cancelRequested: false };
-      })
-      .immediate();
+          },
+        );
+      }
+      const next: Task = {
+        ...task,
+        lease: { ...lease, expiresAt: decision.expiresAt, renewals: lease.renewals + 1 },
+        updatedAt: write.now,
+      };
+      this.#stmt(
+        "renew",
+        "UPDATE tasks SET lease_expires_at = ?, lease_renewals = ?, updated_at = ? WHERE id = ? AND lease_id = ?",
+      ).run(decision.expiresAt, lease.renewals + 1, write.now, task.id, lease.id);
+      return { task: next, cancelRequested: false };
+    });
   }
 
   async appendEvents(write: LeaseWrite, pending: readonly PendingEvent[]): Promise<AppendOutcome> {
-    return this.db
-      .transaction(() => {
-        const task = this.#fenced(write);
-        const events = chainEvents(task, pending, write.now);
-        const next = withEvents(task, events, write.now);
-        this.#insertEvents(task.tenantId, events);
-        this.#stmt(
-          "appendHead",
-          "UPDATE tasks SET last_seq = ?, head_hash = ?, progress = ?, updated_at = ? WHERE id = ?",
-        ).run(next.lastSeq, next.headHash, jsonOrNull(next.progress), write.now, task.id);
-        return { task: next, events };
-      })
-      .immediate();
+    return this.#write(() => {
+      const task = this.#fenced(write);
+      const events = chainEvents(task, pending, write.now);
+      const next = withEvents(task, events, write.now);
+      this.#insertEvents(task.tenantId, events);
+      this.#stmt(
+        "appendHead",
+        "UPDATE tasks SET last_seq = ?, head_hash = ?, progress = ?, updated_at = ? WHERE id = ?",
+      ).run(next.lastSeq, next.headHash, jsonOrNull(next.progress), write.now, task.id);
+      return { task: next, events };
+    });
   }
 
   async completeTask(write: LeaseWrite, result: unknown): Promise<TransitionOutcome> {
-    return this.db
-      .transaction(() => {
-        const task = this.#fenced(write);
-        return this.#apply(task, planComplete(task, result, write.now), write.now);
-      })
-      .immediate();
+    return this.#write(() => {
+      const task = this.#fenced(write);
+      return this.#apply(task, planComplete(task, result, write.now), write.now);
+    });
   }
 
   async failTask(
@@ -603,55 +652,47 @@ export class SqliteStore implements Store {
       readonly random?: () => number;
     },
   ): Promise<TransitionOutcome> {
-    return this.db
-      .transaction(() => {
-        const task = this.#fenced(write);
-        const change = planFailure(task, { ...failure, now: write.now });
-        return this.#apply(task, change, write.now);
-      })
-      .immediate();
+    return this.#write(() => {
+      const task = this.#fenced(write);
+      const change = planFailure(task, { ...failure, now: write.now });
+      return this.#apply(task, change, write.now);
+    });
   }
 
   async releaseLease(write: LeaseWrite, reason: string | null): Promise<TransitionOutcome> {
-    return this.db
-      .transaction(() => {
-        const task = this.#fenced(write);
-        return this.#apply(task, planRelease(task, write.now, reason), write.now);
-      })
-      .immediate();
+    return this.#write(() => {
+      const task = this.#fenced(write);
+      return this.#apply(task, planRelease(task, write.now, reason), write.now);
+    });
   }
 
   async setAttemptMeta(write: LeaseWrite, meta: Readonly<Record<string, unknown>>): Promise<void> {
-    this.db
-      .transaction(() => {
-        const task = this.#fenced(write);
-        const row = this.#stmt(
-          "attemptMeta",
-          "SELECT meta FROM attempts WHERE task_id = ? AND lease_id = ?",
-        ).get(task.id, write.leaseId) as { meta: string | null } | undefined;
-        const merged = { ...(row?.meta ? (JSON.parse(row.meta) as object) : {}), ...meta };
-        this.#stmt(
-          "setAttemptMeta",
-          "UPDATE attempts SET meta = ? WHERE task_id = ? AND lease_id = ?",
-        ).run(JSON.stringify(merged), task.id, write.leaseId);
-      })
-      .immediate();
+    await this.#write(() => {
+      const task = this.#fenced(write);
+      const row = this.#stmt(
+        "attemptMeta",
+        "SELECT meta FROM attempts WHERE task_id = ? AND lease_id = ?",
+      ).get(task.id, write.leaseId) as { meta: string | null } | undefined;
+      const merged = { ...(row?.meta ? (JSON.parse(row.meta) as object) : {}), ...meta };
+      this.#stmt(
+        "setAttemptMeta",
+        "UPDATE attempts SET meta = ? WHERE task_id = ? AND lease_id = ?",
+      ).run(JSON.stringify(merged), task.id, write.leaseId);
+    });
   }
 
   async expireLeases(now: number, limit: number): Promise<readonly TransitionOutcome[]> {
-    return this.db
-      .transaction(() => {
-        const rows = this.#stmt(
-          "expiring",
-          `SELECT ${TASK_COLUMNS} FROM tasks WHERE state = 'running' AND lease_expires_at <= ?
+    return this.#write(() => {
+      const rows = this.#stmt(
+        "expiring",
+        `SELECT ${TASK_COLUMNS} FROM tasks WHERE state = 'running' AND lease_expires_at <= ?
            ORDER BY lease_expires_at LIMIT ?`,
-        ).all(now, limit) as TaskRow[];
-        return rows.map((row) => {
-          const task = rowToTask(row);
-          return this.#apply(task, planExpiry(task, now), now);
-        });
-      })
-      .immediate();
+      ).all(now, limit) as TaskRow[];
+      return rows.map((row) => {
+        const task = rowToTask(row);
+        return this.#apply(task, planExpiry(task, now), now);
+      });
+    });
   }
 
   async nextRunAt(tenantId: string | null, now: number): Promise<number | null> {
