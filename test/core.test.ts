@@ -98,6 +98,22 @@ describe("hash chain", () => {
     expect(chainHash(GENESIS_HASH, link)).toBe(expected);
   });
 
+  it("hashes exactly the RFC 8785 form of the whole link, whatever the strings hold", () => {
+    for (const taskId of ["tsk_1", 'q"uote\\', "é€😀\u2028", "\u0000\u001f"]) {
+      for (const type of ["task.log", "ü\n"]) {
+        const link = { taskId, seq: 42, type, at: 1_790_000_000_123, data: { z: [1, "é"], a: null } };
+        const full = canonicalJson({
+          task_id: taskId,
+          seq: 42,
+          type,
+          at: new Date(link.at).toISOString(),
+          data: link.data,
+        });
+        expect(chainHash("ab".repeat(32), link)).toBe(sha256Hex(`${"ab".repeat(32)}\n${full}`));
+      }
+    }
+  });
+
   it("names the first event that does not match", () => {
     const links = [];
     let prev = GENESIS_HASH;

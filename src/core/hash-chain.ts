@@ -34,13 +34,12 @@ export function sha256Hex(text: string | Buffer): string {
 }
 
 export function chainHash(previous: string, link: ChainLink): string {
-  const body = canonicalJson({
-    task_id: link.taskId,
-    seq: link.seq,
-    type: link.type,
-    at: toIso(link.at),
-    data: link.data ?? null,
-  });
+  // The JCS form of {task_id, seq, type, at, data}, written out directly: RFC 8785 orders the
+  // keys by UTF-16 code units (at < data < seq < task_id < type) and writes strings and
+  // integers exactly as JSON.stringify does, so only `data` needs the general canonicalizer.
+  const body =
+    `{"at":"${toIso(link.at)}","data":${canonicalJson(link.data ?? null)},"seq":${link.seq},` +
+    `"task_id":${JSON.stringify(link.taskId)},"type":${JSON.stringify(link.type)}}`;
   return createHash("sha256").update(previous).update("\n").update(body).digest("hex");
 }
 

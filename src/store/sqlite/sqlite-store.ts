@@ -102,6 +102,14 @@ export class SqliteStore implements Store {
   #pending: { run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] =
     [];
   #flushScheduled = false;
+  /**
+   * Tasks under a lease this connection granted or last wrote, by lease id, so that the lease
+   * writes of a worker (events, renew, complete) skip reading the row back. Valid only while no
+   * other connection writes: `PRAGMA data_version` changes when one commits, and then the
+   * cache is dropped. Any failed write drops it too, since its cache changes are not undone.
+   */
+  readonly #leased = new Map<string, Task>();
+  #dataVersion = -1;
 
   constructor(options: SqliteStoreOptions) {
     this.db = new Database(options.path);
@@ -148,12 +156,18 @@ export class SqliteStore implements Store {
     const commit = this.#stmt("commit", "COMMIT");
     try {
       begin.run();
+      const version = this.#stmt("dataVersion", "PRAGMA data_version").pluck().get() as number;
+      if (version !== this.#dataVersion) {
+        this.#leased.clear();
+        this.#dataVersion = version;
+      }
       if (batch.length === 1) {
         // Alone in its transaction: a failure rolls the whole transaction back.
         try {
           outcomes.push({ ok: true, value: batch[0]!.run() });
         } catch (err) {
           this.#stmt("rollback", "ROLLBACK").run();
+          this.#leased.clear();
           batch[0]!.reject(err);
           return;
         }
@@ -167,6 +181,7 @@ export class SqliteStore implements Store {
             outcomes.push({ ok: true, value: op.run() });
           } catch (err) {
             rollbackTo.run();
+            this.#leased.clear();
             outcomes.push({ ok: false, value: err });
           }
           release.run();
@@ -175,6 +190,7 @@ export class SqliteStore implements Store {
       commit.run();
     } catch (err) {
       if (this.db.inTransaction) this.#stmt("rollback", "ROLLBACK").run();
+      this.#leased.clear();
       for (const op of batch) op.reject(err);
       return;
     }
@@ -328,11 +344,23 @@ export class SqliteStore implements Store {
     );
   }
 
+  /** Keeps the lease cache in step with a task this connection just wrote. */
+  #remember(before: Task, after: Task): void {
+    if (before.lease && before.lease.id !== after.lease?.id) this.#leased.delete(before.lease.id);
+    if (after.lease && after.state === "running") {
+      if (this.#leased.size >= 100_000) this.#leased.clear();
+      this.#leased.set(after.lease.id, after);
+    } else if (after.lease) {
+      this.#leased.delete(after.lease.id);
+    }
+  }
+
   /** Applies a plan: the row, its events, and the attempt it starts or ends. */
   #apply(task: Task, change: TaskChange, now: number): TransitionOutcome {
     const events = chainEvents(task, change.events, now);
     const next = withEvents(applyChange(task, change, now), events, now);
     this.#updateTask(next);
+    this.#remember(task, next);
     this.#insertEvents(task.tenantId, events);
     if (change.endAttempt && task.lease) {
       this.#stmt(
@@ -352,12 +380,15 @@ export class SqliteStore implements Store {
 
   /** Loads the task a lease write names, or throws `lease_lost`. */
   #fenced(write: LeaseWrite): Task {
-    const row = this.#stmt(
-      "byLease",
-      `SELECT ${TASK_COLUMNS} FROM tasks WHERE lease_id = ? AND tenant_id = ?`,
-    ).get(write.leaseId, write.tenantId) as TaskRow | undefined;
-    if (!row) throw leaseLost(write.leaseId, "unknown, released or superseded");
-    const task = rowToTask(row);
+    let task = this.#leased.get(write.leaseId);
+    if (!task || task.tenantId !== write.tenantId) {
+      const row = this.#stmt(
+        "byLease",
+        `SELECT ${TASK_COLUMNS} FROM tasks WHERE lease_id = ? AND tenant_id = ?`,
+      ).get(write.leaseId, write.tenantId) as TaskRow | undefined;
+      if (!row) throw leaseLost(write.leaseId, "unknown, released or superseded");
+      task = rowToTask(row);
+    }
     if (task.state === "canceled") throw leaseLost(write.leaseId, "canceled", task);
     if (task.state !== "running") throw leaseLost(write.leaseId, task.state, task);
     if (task.lease!.expiresAt <= write.now) throw leaseLost(write.leaseId, "expired", task);
@@ -589,11 +620,13 @@ export class SqliteStore implements Store {
 
   async renewLease(write: LeaseWrite): Promise<RenewOutcome> {
     return this.#write(() => {
-      const row = this.#stmt(
-        "byLease",
-        `SELECT ${TASK_COLUMNS} FROM tasks WHERE lease_id = ? AND tenant_id = ?`,
-      ).get(write.leaseId, write.tenantId) as TaskRow | undefined;
-      if (row && row.state === "canceled") return { task: rowToTask(row), cancelRequested: true };
+      if (!this.#leased.has(write.leaseId)) {
+        const row = this.#stmt(
+          "byLease",
+          `SELECT ${TASK_COLUMNS} FROM tasks WHERE lease_id = ? AND tenant_id = ?`,
+        ).get(write.leaseId, write.tenantId) as TaskRow | undefined;
+        if (row && row.state === "canceled") return { task: rowToTask(row), cancelRequested: true };
+      }
       const task = this.#fenced(write);
       const lease = task.lease!;
       const decision = decideRenewal(lease, write.now, task);
@@ -619,6 +652,7 @@ export class SqliteStore implements Store {
         "renew",
         "UPDATE tasks SET lease_expires_at = ?, lease_renewals = ?, updated_at = ? WHERE id = ? AND lease_id = ?",
       ).run(decision.expiresAt, lease.renewals + 1, write.now, task.id, lease.id);
+      this.#remember(task, next);
       return { task: next, cancelRequested: false };
     });
   }
@@ -633,6 +667,7 @@ export class SqliteStore implements Store {
         "appendHead",
         "UPDATE tasks SET last_seq = ?, head_hash = ?, progress = ?, updated_at = ? WHERE id = ?",
       ).run(next.lastSeq, next.headHash, jsonOrNull(next.progress), write.now, task.id);
+      this.#remember(task, next);
       return { task: next, events };
     });
   }
