@@ -117,4 +117,25 @@ export class InProcessTransport implements WorkerTransport {
   setMeta(leaseId: string, meta: Record<string, unknown>): Promise<void> {
     return call(() => this.#engine.setAttemptMeta(this.#principal, leaseId, meta));
   }
+
+  watchCancel(taskId: string, onCancel: () => void): () => void {
+    let done = false;
+    const fire = () => {
+      if (done) return;
+      done = true;
+      onCancel();
+    };
+    return this.#engine.notifier.onTaskEvents(taskId, (signal) => {
+      if (done) return;
+      if (signal.events) {
+        if (signal.events.some((e) => e.type === "task.canceled")) fire();
+        return;
+      }
+      // A notifier that carries no events (across nodes) only says "something happened".
+      void this.#engine.store.getTask(this.#principal.tenantId, taskId).then(
+        (task) => task?.state === "canceled" && fire(),
+        () => {},
+      );
+    });
+  }
 }

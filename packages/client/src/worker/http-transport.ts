@@ -9,15 +9,29 @@ import type {
   TaskError,
   WorkerRecord,
 } from "../types.js";
+import { CancelStream } from "./cancel-stream.js";
 import type { WorkerTransport } from "./transport.js";
 
 const enc = encodeURIComponent;
 
 export class HttpTransport implements WorkerTransport {
   readonly #http: HttpClient;
+  readonly #cancels: CancelStream | null;
 
-  constructor(http: HttpClient) {
+  /** `cancelPush: false` turns off the tenant event stream used to learn of cancels at once. */
+  constructor(http: HttpClient, options: { cancelPush?: boolean } = {}) {
     this.#http = http;
+    this.#cancels = options.cancelPush === false ? null : new CancelStream(http);
+    if (this.#cancels) {
+      const cancels = this.#cancels;
+      this.watchCancel = (taskId, onCancel) => cancels.watch(taskId, onCancel);
+    }
+  }
+
+  watchCancel?: (taskId: string, onCancel: () => void) => () => void;
+
+  close(): void {
+    this.#cancels?.close();
   }
 
   announce(request: AnnounceRequest): Promise<WorkerRecord> {

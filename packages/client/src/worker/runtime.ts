@@ -146,6 +146,7 @@ export class WorkerRuntime {
       await Promise.all([...this.#runs.values()].map((r) => r.run.abort("shutdown")));
       await Promise.race([all(), sleep(options.abortWaitMs ?? 5_000)]);
     }
+    this.#transport.close?.();
     this.#logger.info({ worker_id: this.id }, "worker stopped");
   }
 

@@ -48,6 +48,9 @@ export class TaskRun {
   async execute(handler: Handler): Promise<void> {
     const ctx = this.#context();
     this.#scheduleRenew();
+    const unwatch = this.#options.transport.watchCancel?.(this.lease.task.id, () =>
+      this.abort("canceled"),
+    );
     let ok = false;
     let value: unknown;
     try {
@@ -57,6 +60,7 @@ export class TaskRun {
       value = err;
     }
     this.#stopRenewing();
+    unwatch?.();
     if (this.#abort.signal.aborted) {
       // Canceled or lease lost: the server refuses our writes now. Shutdown: abort() released.
       await this.#released;

@@ -25,4 +25,11 @@ export interface WorkerTransport {
   fail(leaseId: string, error: TaskError, retryable: boolean): Promise<void>;
   release(leaseId: string, reason?: string): Promise<void>;
   setMeta(leaseId: string, meta: Record<string, unknown>): Promise<void>;
+  /**
+   * Optional push: calls `onCancel` as soon as the task is canceled, so the handler stops sooner
+   * than the next renewal would tell it. Returns the unsubscribe function.
+   */
+  watchCancel?(taskId: string, onCancel: () => void): () => void;
+  /** Frees what the transport holds open (streams); called when the runtime stops. */
+  close?(): void;
 }

@@ -7,7 +7,14 @@ import { HttpTransport } from "./http-transport.js";
 import type { RuntimeOptions, StopOptions } from "./runtime.js";
 import { WorkerRuntime } from "./runtime.js";
 
-export type WorkerOptions = ConnectionOptions & RuntimeOptions;
+export type WorkerOptions = ConnectionOptions &
+  RuntimeOptions & {
+    /**
+     * Learn of cancels at once through the tenant event stream (default true); without it a
+     * running handler learns at its next lease renewal, up to a third of the lease TTL later.
+     */
+    readonly cancelPush?: boolean;
+  };
 
 /**
  * A worker that claims tasks of its kinds from an Errand server and runs them.
@@ -27,7 +34,12 @@ export class Worker {
   readonly #runtime: WorkerRuntime;
 
   constructor(options: WorkerOptions = {}) {
-    this.#runtime = new WorkerRuntime(new HttpTransport(new HttpClient(options)), options);
+    this.#runtime = new WorkerRuntime(
+      new HttpTransport(new HttpClient(options), {
+        ...(options.cancelPush === false ? { cancelPush: false } : {}),
+      }),
+      options,
+    );
   }
 
   /**
