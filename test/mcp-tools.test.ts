@@ -5,6 +5,7 @@ import type { taskToWire } from "../src/engine/index.js";
 import {
   admin,
   connect,
+  exerciseEveryTool,
   openEnv,
   otherTasker,
   removeEnv,
@@ -99,6 +100,11 @@ describe("tool listing", () => {
 });
 
 describe("tasker and worker tools, end to end", () => {
+  it("passes the every-tool walk-through", async () => {
+    const ids = await exerciseEveryTool(await open(tasker), await open(worker));
+    expect((await env.engine.getTask(tasker, ids.done)).state).toBe("succeeded");
+  });
+
   it("runs a task through every tool: start, watch, lease, renew, progress, complete, receipts", async () => {
     const agent = await open(tasker);
     const bot = await open(worker);

@@ -18,6 +18,7 @@ import { registerWorkerRoutes } from "./routes/leases.js";
 import { registerOperatorRoutes } from "./routes/operators.js";
 import { registerReceiptRoutes } from "./routes/receipts.js";
 import { registerTaskRoutes } from "./routes/tasks.js";
+import { mcpHttpPlugin } from "../mcp/http.js";
 
 export interface BuildAppOptions {
   readonly engine: Engine;
@@ -109,6 +110,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerWorkerRoutes(kit, engine, live);
   registerReceiptRoutes(kit, engine);
   registerOperatorRoutes(kit, engine, config);
+  await app.register(mcpHttpPlugin, {
+    engine,
+    version: config.version,
+    bodyLimit: config.bodyLimit,
+    config: () => config.settings,
+  });
   await app.ready();
   return app;
 }

@@ -75,10 +75,15 @@ export function toolResult(tool: ToolDef, result: unknown, isError = false): Cal
   };
 }
 
+/** Where a tool error's code, message and details travel besides the text (`_meta` key). */
+export const ERROR_META_KEY = "errand/error";
+
 /**
- * A failed call as a tool error: the model reads the code and message in the text, programs
- * read `structuredContent.error`. Anything that is not an ErrandError is reported as
- * `internal` without its message, like a REST 500.
+ * A failed call as a tool error (`isError: true`): the text starts with the stable code, so a
+ * model reads it, and programs find `{code, message, details}` under `_meta["errand/error"]`.
+ * It carries no structuredContent: the SDK client checks structuredContent against the tool's
+ * outputSchema even on errors, and an error does not have the shape of a result. Anything that
+ * is not an ErrandError is reported as `internal` without its message, like a REST 500.
  */
 export function toolError(err: unknown): CallToolResult {
   const e = isErrandError(err)
@@ -89,9 +94,11 @@ export function toolError(err: unknown): CallToolResult {
     message: e.message,
     ...(e.details !== undefined ? { details: e.details } : {}),
   };
+  const details =
+    e.details === undefined ? "" : `\ndetails: ${JSON.stringify(e.details).slice(0, 2_000)}`;
   return {
-    content: [{ type: "text", text: `${e.code}: ${e.message}` }],
-    structuredContent: { error },
+    content: [{ type: "text", text: `${e.code}: ${e.message}${details}` }],
     isError: true,
+    _meta: { [ERROR_META_KEY]: error },
   };
 }
