@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { registerMigrate } from "./migrate.js";
 import { registerServe } from "./serve.js";
+import { registerClientCommands } from "./commands/index.js";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
 
   registerServe(program);
   registerMigrate(program);
+  registerClientCommands(program);
 
   return program;
 }
