@@ -329,7 +329,7 @@ export class PostgresStore implements Store {
       options: `-c search_path=${this.schema}`,
       types: PG_TYPES,
       statement_timeout: this.#options.statementTimeoutMs ?? 30_000,
-      application_name: "errand",
+      application_name: `errand:${this.schema}`,
       keepAlive: true,
     };
   }
