@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { registerMigrate } from "./migrate.js";
 import { registerServe } from "./serve.js";
+import { registerMcp } from "./commands/mcp.js";
 import { registerClientCommands } from "./commands/index.js";
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
 
   registerServe(program);
   registerMigrate(program);
+  registerMcp(program);
   registerClientCommands(program);
 
   return program;
