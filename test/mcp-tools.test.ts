@@ -456,6 +456,17 @@ describe("watch_task progress and resources", () => {
     // Claimed and succeeded; the progress event in between is not a state change.
     expect(updates).toEqual([uri, uri]);
 
+    const completed = await agent.complete({
+      ref: { type: "ref/resource", uri: "errand://tasks/{id}" },
+      argument: { name: "id", value: task.id.slice(0, 8) },
+    });
+    expect(completed.completion.values).toContain(task.id);
+    const nothing = await agent.complete({
+      ref: { type: "ref/resource", uri: "errand://tasks/{id}" },
+      argument: { name: "id", value: "tsk_ZZZ" },
+    });
+    expect(nothing.completion.values).toEqual([]);
+
     await agent.unsubscribeResource({ uri });
     const err = await agent
       .readResource({ uri: "errand://tasks/tsk_00000000000000000000000000" })

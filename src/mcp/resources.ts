@@ -102,6 +102,28 @@ export class TaskResources {
     this.#subscriptions.set(uri, off);
   }
 
+  /**
+   * Completes the `id` of `errand://tasks/{id}` with the caller's task ids (newest first) that
+   * start with what was typed; anything else has no completions.
+   */
+  async complete(ref: { type: string; uri?: string }, argument: { name: string; value: string }) {
+    const none = { completion: { values: [] as string[], hasMore: false } };
+    if (
+      ref.type !== "ref/resource" ||
+      ref.uri !== TASK_RESOURCE_TEMPLATE.uriTemplate ||
+      argument.name !== "id"
+    ) {
+      return none;
+    }
+    try {
+      const page = await this.engine.listTasks(this.principal, { limit: LIST_LIMIT * 2 });
+      const values = page.items.map((t) => t.id).filter((id) => id.startsWith(argument.value));
+      return { completion: { values: values.slice(0, 100), hasMore: page.nextCursor !== null } };
+    } catch {
+      return none;
+    }
+  }
+
   unsubscribe(uri: string): void {
     this.#subscriptions.get(uri)?.();
     this.#subscriptions.delete(uri);

@@ -11,6 +11,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolRequestSchema,
   CancelTaskRequestSchema,
+  CompleteRequestSchema,
   ErrorCode,
   GetTaskPayloadRequestSchema,
   GetTaskRequestSchema,
@@ -71,6 +72,7 @@ export function createMcpServer(
       tools: { listChanged: false },
       resources: { subscribe: true, listChanged: false },
       logging: {},
+      completions: {},
       ...(canStartTasks
         ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }
         : {}),
@@ -162,6 +164,9 @@ export function createMcpServer(
   }));
   server.setRequestHandler(ReadResourceRequestSchema, async (request) =>
     resources.read(request.params.uri),
+  );
+  server.setRequestHandler(CompleteRequestSchema, async (request) =>
+    resources.complete(request.params.ref, request.params.argument),
   );
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
     await resources.subscribe(request.params.uri);
