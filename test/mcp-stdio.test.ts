@@ -141,10 +141,10 @@ describe("errand mcp against a spawned errand serve", () => {
   let serve: ChildProcess | null = null;
   let client: Client | null = null;
 
-  async function startServe(port: number): Promise<void> {
+  async function startServe(port: number, ...extra: string[]): Promise<void> {
     serve = spawn(
       process.execPath,
-      [BIN, "serve", "--data-dir", dir, "--port", String(port), "--log-level", "silent"],
+      [BIN, "serve", "--data-dir", dir, "--port", String(port), "--log-level", "silent", ...extra],
       {
         stdio: ["ignore", "ignore", "pipe"],
       },
@@ -181,9 +181,10 @@ describe("errand mcp against a spawned errand serve", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("finds the local admin key, and carries an MCP task across a server restart", async () => {
+  it("finds the local admin key, and carries an MCP task across server restarts", async () => {
     const port = await freePort();
-    await startServe(port);
+    // First without a worker, so the task waits for the second server.
+    await startServe(port, "--no-worker");
     expect(readFileSync(join(dir, "admin.key"), "utf8")).toMatch(/^ek_/);
     const c = stdioClient(["--server", `http://127.0.0.1:${port}`, "--data-dir", dir]);
     client = c.client;
@@ -193,10 +194,9 @@ describe("errand mcp against a spawned errand serve", () => {
     );
     expect(cfg.principal.scopes).toEqual(["admin"]);
 
-    // A mock task that takes a while; the server (and its embedded worker) restarts meanwhile.
     let taskId = "";
     for await (const m of client.experimental.tasks.callToolStream(
-      { name: "start_task", arguments: { kind: "mock", input: { steps: 3, interval_ms: 300 } } },
+      { name: "start_task", arguments: { kind: "mock", input: { steps: 2, interval_ms: 10 } } },
       CallToolResultSchema,
       { task: {} },
     )) {
@@ -205,15 +205,30 @@ describe("errand mcp against a spawned errand serve", () => {
         break;
       }
     }
+    // Restart between tools/call and tasks/result: the bridge's session died with the server.
+    await stopServe();
+    await startServe(port, "--no-worker");
+    expect((await client.experimental.tasks.getTask(taskId)).status).toBe("working");
+
+    // Restart during tasks/result: the call is repeated once the server is back, and the
+    // second server's embedded worker runs the task.
+    const waiting = client.experimental.tasks.getTaskResult(taskId, CallToolResultSchema);
+    await new Promise((r) => setTimeout(r, 300));
     await stopServe();
     await startServe(port);
-    // The bridge's HTTP session died with the old server; it re-initializes by itself.
-    const result = await client.experimental.tasks.getTaskResult(taskId, CallToolResultSchema);
+    const result = await waiting;
     expect(
       (result.structuredContent as { task: { id: string; state: string } }).task,
     ).toMatchObject({
       id: taskId,
       state: "succeeded",
     });
+
+    // A call that is not safe to repeat is not repeated: it fails clearly when the server is away.
+    await stopServe();
+    const refused = await client
+      .callTool({ name: "start_task", arguments: { kind: "mock" } })
+      .catch((e: unknown) => e);
+    expect(String(refused)).toMatch(/could not reach the Errand server/);
   });
 });
