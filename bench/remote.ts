@@ -1,0 +1,167 @@
+/**
+ * Remote-worker benchmark over real HTTP: the real `errand serve --no-worker` in a child
+ * process, and one SDK `Worker` at concurrency 10 in this process. Prints, as medians of RUNS
+ * runs (a fresh server and data dir each):
+ *  - throughput: 10,000 no-op tasks created up front (batches of 1000), then claimed, run and
+ *    completed by the worker; tasks/s from the worker's start to the last completion;
+ *  - pickup latency: with the worker idle and long-polling, one task at a time; from just before
+ *    `POST /v1/tasks` to the handler starting, p50 and p99.
+ * Goals (issue 3): ≥ 5,000 tasks/s; pickup p99 ≤ 10 ms.
+ *
+ * Run: npm run build && node dist/bench/remote.js   (BENCH_QUICK=1 for a short run)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Errand, Worker } from "@errand/client";
+
+const QUICK = process.env.BENCH_QUICK === "1";
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const TASKS = QUICK ? 2_000 : 10_000;
+const CONCURRENCY = 10;
+const PICKUP_SAMPLES = QUICK ? 100 : 500;
+const BIN = fileURLToPath(new URL("../../bin/errand.js", import.meta.url));
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  key: string;
+  dir: string;
+}
+
+async function startServer(): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), "errand-bench-remote-"));
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BENCH_PROF] : []),
+      BIN,
+      "serve",
+      "--no-worker",
+      "--port",
+      "0",
+      "--data-dir",
+      dir,
+      "--rate-limit",
+      "0",
+      "--log-level",
+      "error",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let err = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+      const m = err.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", () => reject(new Error(`server exited:\n${err}`)));
+  });
+  return { child, url, key: readFileSync(join(dir, "admin.key"), "utf8").trim(), dir };
+}
+
+async function stopServer(server: Server): Promise<void> {
+  const exited = new Promise((r) => server.child.once("exit", r));
+  server.child.kill("SIGTERM");
+  await exited;
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function throughput(server: Server): Promise<number> {
+  const errand = new Errand({ url: server.url, key: server.key });
+  for (let i = 0; i < TASKS; i += 1000) {
+    const n = Math.min(1000, TASKS - i);
+    await errand.createTasks(Array.from({ length: n }, () => ({ kind: "bench.noop" })));
+  }
+  let done = 0;
+  let finish: () => void = () => {};
+  const all = new Promise<void>((r) => (finish = r));
+  const worker = new Worker({
+    url: server.url,
+    key: server.key,
+    kinds: ["bench.noop"],
+    concurrency: CONCURRENCY,
+    name: "bench",
+    cancelPush: process.env.BENCH_PUSH !== "0",
+  });
+  // Count completions when the handler returns: the runtime completes right after, and the
+  // last completion is awaited through the queue check below.
+  worker.handle("bench.noop", () => {
+    if (++done === TASKS) finish();
+    return null;
+  });
+  const t0 = performance.now();
+  await worker.start();
+  await all;
+  // Wait until the server has recorded every completion.
+  while ((await errand.listTasks({ state: ["queued", "running"], limit: 1 })).items.length > 0) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await worker.stop({ graceMs: 1000 });
+  return TASKS / seconds;
+}
+
+async function pickup(server: Server): Promise<{ p50: number; p99: number }> {
+  const errand = new Errand({ url: server.url, key: server.key });
+  const started = new Map<number, number>();
+  let wake: (() => void) | null = null;
+  const worker = new Worker({
+    url: server.url,
+    key: server.key,
+    kinds: ["bench.pickup"],
+    concurrency: CONCURRENCY,
+    name: "bench-pickup",
+  });
+  worker.handle("bench.pickup", (task) => {
+    started.set((task.input as { n: number }).n, performance.now());
+    wake?.();
+    return null;
+  });
+  await worker.start();
+  const samples: number[] = [];
+  for (let n = 0; n < PICKUP_SAMPLES; n++) {
+    const seen = new Promise<void>((r) => (wake = r));
+    const t0 = performance.now();
+    await errand.createTask({ kind: "bench.pickup", input: { n } });
+    await seen;
+    samples.push(started.get(n)! - t0);
+    // Let the completion land so the next sample starts from an idle, long-polling worker.
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await worker.stop({ graceMs: 1000 });
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+const rates: number[] = [];
+const p50s: number[] = [];
+const p99s: number[] = [];
+for (let run = 1; run <= RUNS; run++) {
+  const server = await startServer();
+  try {
+    const rate = await throughput(server);
+    const latency = await pickup(server);
+    rates.push(rate);
+    p50s.push(latency.p50);
+    p99s.push(latency.p99);
+    console.log(
+      `run ${run}: ${rate.toFixed(0)} tasks/s; pickup p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`,
+    );
+  } finally {
+    await stopServer(server);
+  }
+}
+console.log(
+  `remote worker (HTTP, concurrency ${CONCURRENCY}), median of ${RUNS} runs:\n` +
+    `  throughput: ${median(rates).toFixed(0)} tasks/s for ${TASKS} no-op tasks (goal ≥ 5000)\n` +
+    `  pickup create→handler start: p50 ${median(p50s).toFixed(2)} ms, p99 ${median(p99s).toFixed(2)} ms over ${PICKUP_SAMPLES} tasks (goal p99 ≤ 10 ms)`,
+);
