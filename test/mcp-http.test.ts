@@ -360,6 +360,57 @@ describe("the /mcp endpoint", () => {
     expect(res.headers.get("mcp-session-id")).toBeNull();
   });
 
+  it("resumes a dropped watch_task stream with Last-Event-ID and delivers its answer", async () => {
+    const auth = { Authorization: `Bearer ${keys.tasker}` };
+    const opened = await post(auth);
+    const session = opened.headers.get("mcp-session-id")!;
+    await opened.body?.cancel();
+    const headers = { ...auth, "Mcp-Session-Id": session, "Mcp-Protocol-Version": "2025-11-25" };
+    (await post(headers, { jsonrpc: "2.0", method: "notifications/initialized" })).body?.cancel();
+    const tasker = await env.engine.authenticate(keys.tasker);
+    const { task } = await env.engine.createTask(tasker, { kind: "resume" });
+
+    const aborter = new AbortController();
+    const res = await fetch(`${base}/mcp`, {
+      method: "POST",
+      signal: aborter.signal,
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+        ...headers,
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 9,
+        method: "tools/call",
+        params: { name: "watch_task", arguments: { task_id: task.id, after: 1, wait_seconds: 30 } },
+      }),
+    });
+    const reader = res.body!.getReader();
+    let head = "";
+    while (!/\n\n/.test(head)) head += new TextDecoder().decode((await reader.read()).value);
+    const primingId = /^id: (.+)$/m.exec(head)![1]!;
+    expect(head).toMatch(/^retry: 1000$/m);
+    aborter.abort(); // the connection drops while watch_task waits
+
+    await env.engine.cancelTask(tasker, task.id);
+    const getAborter = new AbortController();
+    const resumed = await fetch(`${base}/mcp`, {
+      signal: getAborter.signal,
+      headers: { ...headers, Accept: "text/event-stream", "Last-Event-ID": primingId },
+    });
+    expect(resumed.status).toBe(200);
+    const streamReader = resumed.body!.getReader();
+    let text = "";
+    while (!text.includes('"id":9'))
+      text += new TextDecoder().decode((await streamReader.read()).value);
+    getAborter.abort();
+    const answer = JSON.parse(/^data: (.*"id":9.*)$/m.exec(text)![1]!);
+    expect(answer.result.structuredContent.events.map((e: { type: string }) => e.type)).toEqual([
+      "task.canceled",
+    ]);
+  });
+
   it("answers 404 for an unknown or foreign session and 405 for GET without one", async () => {
     const unknown = await post(
       { Authorization: `Bearer ${keys.tasker}`, "Mcp-Session-Id": "nope" },

@@ -20,6 +20,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Principal } from "../core/index.js";
 import { ErrandError } from "../core/index.js";
 import type { Engine } from "../engine/index.js";
+import { SessionEventStore } from "./event-store.js";
 import { createMcpServer, type McpServerOptions } from "./server.js";
 
 export const MCP_PATH = "/mcp";
@@ -27,6 +28,8 @@ export const DEFAULT_MCP_BODY_LIMIT = 1024 * 1024;
 /** A session nobody used for this long (and with no request open) is closed. */
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60_000;
 export const DEFAULT_MAX_SESSIONS = 1_000;
+/** What a client waits before reconnecting a dropped SSE stream (the `retry:` field). */
+export const SSE_RETRY_MS = 1_000;
 
 export interface McpHttpOptions extends McpServerOptions {
   readonly engine: Engine;
@@ -165,6 +168,9 @@ export async function mcpHttpPlugin(app: FastifyInstance, options: McpHttpOption
     let session: Session | null = null;
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      // Numbered, replayable SSE events: a dropped connection resumes with Last-Event-ID.
+      eventStore: new SessionEventStore(),
+      retryInterval: SSE_RETRY_MS,
       onsessioninitialized: (id) => {
         session = {
           id,
