@@ -437,3 +437,71 @@ describe("the /mcp endpoint", () => {
     expect(del.status).toBe(200);
   });
 });
+
+describe("the plugin on a bare Fastify instance", () => {
+  it("authenticates by itself, honours allowedOrigins and evicts the idle session past maxSessions", async () => {
+    const Fastify = (await import("fastify")).default;
+    const { mcpHttpPlugin } = await import("../src/mcp/http.js");
+    const bare = Fastify();
+    await bare.register(mcpHttpPlugin, {
+      engine: env.engine,
+      allowedOrigins: ["https://app.example"],
+      maxSessions: 1,
+    });
+    const url = `${await bare.listen({ host: "127.0.0.1", port: 0 })}/mcp`;
+    try {
+      const init = (headers: Record<string, string>) =>
+        fetch(url, {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json, text/event-stream",
+            ...headers,
+          },
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: 1,
+            method: "initialize",
+            params: {
+              protocolVersion: "2025-11-25",
+              capabilities: {},
+              clientInfo: { name: "b", version: "1" },
+            },
+          }),
+        });
+      const anonymous = await init({});
+      expect(anonymous.status).toBe(401);
+      await anonymous.body?.cancel();
+      const auth = { Authorization: `Bearer ${keys.tasker}` };
+      const listed = await init({ ...auth, Origin: "https://app.example" });
+      expect(listed.status).toBe(200);
+      const first = listed.headers.get("mcp-session-id")!;
+      await listed.text();
+      const unlisted = await init({ ...auth, Origin: "https://other.example" });
+      expect(unlisted.status).toBe(403);
+      await unlisted.body?.cancel();
+
+      const second = await init(auth);
+      await second.text();
+      const ping = (session: string) =>
+        fetch(url, {
+          method: "POST",
+          headers: {
+            ...auth,
+            "Content-Type": "application/json",
+            Accept: "application/json, text/event-stream",
+            "Mcp-Session-Id": session,
+          },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "ping" }),
+        });
+      const evicted = await ping(first);
+      expect(evicted.status).toBe(404);
+      await evicted.body?.cancel();
+      const kept = await ping(second.headers.get("mcp-session-id")!);
+      expect(kept.status).toBe(200);
+      await kept.text();
+    } finally {
+      await bare.close();
+    }
+  });
+});
