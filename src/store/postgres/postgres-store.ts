@@ -88,7 +88,7 @@ export interface PostgresStoreOptions {
   readonly connectTimeoutMs?: number;
   /** Server-side cap on one statement. Default 30 s. */
   readonly statementTimeoutMs?: number;
-  /** Lease-write transactions that may run at once; more calls queue and share one. Default 2. */
+  /** Lease-write groups that may run at once; more calls queue and share one. Default 4. */
   readonly writeConcurrency?: number;
   readonly logger?: { warn(obj: unknown, msg?: string): void };
 }
@@ -111,8 +111,41 @@ const TASK_COLUMNS = `id, tenant_id, kind, input, queue, priority, state, run_at
   backoff_base_ms, backoff_max_ms, result, error, progress, lease_id, lease_worker_id,
   lease_acquired_at, lease_expires_at, lease_renewals, last_seq, head_hash, receipt_acked_at`;
 
-/** Writes every mutable column of many tasks, ends and starts attempts, in one statement. */
-const WRITE_TASKS = `
+/**
+ * The tail every write statement shares: the tenant's events, numbered under the tenant's
+ * position row lock. Only events of tasks listed in `done` are written. The position row is
+ * locked after every task row the statement touches, and held until COMMIT: positions are
+ * handed out in commit order, so a reader that saw position n has seen everything below it.
+ */
+function eventsTail(first: number, done: string): string {
+  const p = (i: number) => `$${first + i}`;
+  return `ev AS (
+  SELECT x.task_id, x.seq, x.type, x.at, x.data, x.hash, row_number() OVER (ORDER BY x.ord) AS k
+  FROM unnest(${p(0)}::text[], ${p(1)}::int[], ${p(2)}::text[], ${p(3)}::bigint[], ${p(4)}::text[],
+    ${p(5)}::text[]) WITH ORDINALITY AS x(task_id, seq, type, at, data, hash, ord)
+  WHERE x.task_id IN (SELECT id FROM ${done})
+), n AS (
+  SELECT count(*) AS n FROM ev
+), pos AS (
+  INSERT INTO tenant_positions AS p (tenant_id, last_event_id)
+  SELECT $1, n.n FROM n WHERE n.n > 0
+  ON CONFLICT (tenant_id) DO UPDATE SET last_event_id = p.last_event_id + excluded.last_event_id
+  RETURNING p.last_event_id AS last
+), appended AS (
+  INSERT INTO events (tenant_id, id, task_id, seq, type, at, data, hash)
+  SELECT $1, pos.last - n.n + ev.k, ev.task_id, ev.seq, ev.type, ev.at, ev.data, ev.hash
+  FROM pos, n, ev
+  RETURNING 1
+)`;
+}
+
+/**
+ * One statement writes everything a plan changed in one tenant: every mutable column of the
+ * tasks, the attempts it ends and starts, and the events. Each task row is updated only if it
+ * still is as it was read (same lease, last seq and renewal count): the fence in SQL, and what
+ * lets lease writes run without holding row locks across round trips. Returns the ids written.
+ */
+const WRITE = `
 WITH u AS (
   UPDATE tasks t SET state = u.state, run_at = u.run_at, updated_at = u.updated_at,
     started_at = u.started_at, finished_at = u.finished_at, attempts = u.attempts,
@@ -120,45 +153,61 @@ WITH u AS (
     lease_worker_id = u.lease_worker_id, lease_acquired_at = u.lease_acquired_at,
     lease_expires_at = u.lease_expires_at, lease_renewals = u.lease_renewals,
     last_seq = u.last_seq, head_hash = u.head_hash
-  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
-    $7::int[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[],
-    $14::bigint[], $15::int[], $16::int[], $17::text[])
+  FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+    $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[],
+    $15::bigint[], $16::int[], $17::int[], $18::text[], $19::text[], $20::int[], $21::int[])
     AS u(id, state, run_at, updated_at, started_at, finished_at, attempts, result, error,
       progress, lease_id, lease_worker_id, lease_acquired_at, lease_expires_at, lease_renewals,
-      last_seq, head_hash)
-  WHERE t.id = u.id
-  RETURNING 1
+      last_seq, head_hash, base_lease_id, base_last_seq, base_renewals)
+  -- The primary key must find the rows: with fresh statistics on a just-filled table the
+  -- planner would rather scan a tenant index (all of the tenant's rows), so the tenant fence is
+  -- written as an expression no index serves.
+  WHERE t.id = ANY($2::text[]) AND t.id = u.id AND (t.tenant_id || '') = $1
+    AND t.lease_id IS NOT DISTINCT FROM u.base_lease_id
+    AND t.last_seq = u.base_last_seq
+    AND t.lease_renewals IS NOT DISTINCT FROM u.base_renewals
+  RETURNING t.id
 ), ended AS (
   UPDATE attempts a SET ended_at = x.ended_at, outcome = x.outcome, error = x.error
-  FROM unnest($18::text[], $19::text[], $20::bigint[], $21::text[], $22::text[])
+  FROM unnest($22::text[], $23::text[], $24::bigint[], $25::text[], $26::text[])
     AS x(task_id, lease_id, ended_at, outcome, error)
   WHERE a.task_id = x.task_id AND a.lease_id = x.lease_id AND a.ended_at IS NULL
+    AND x.task_id IN (SELECT id FROM u)
   RETURNING 1
 ), started AS (
   INSERT INTO attempts (task_id, number, tenant_id, lease_id, worker_id, started_at)
   SELECT x.task_id,
     COALESCE((SELECT max(number) FROM attempts p WHERE p.task_id = x.task_id), 0) + 1,
-    x.tenant_id, x.lease_id, x.worker_id, x.started_at
-  FROM unnest($23::text[], $24::text[], $25::text[], $26::text[], $27::bigint[])
-    AS x(task_id, tenant_id, lease_id, worker_id, started_at)
+    $1, x.lease_id, x.worker_id, x.started_at
+  FROM unnest($27::text[], $28::text[], $29::text[], $30::bigint[])
+    AS x(task_id, lease_id, worker_id, started_at)
+  WHERE x.task_id IN (SELECT id FROM u)
   RETURNING 1
-)
-SELECT (SELECT count(*) FROM u) AS updated`;
+), ${eventsTail(31, "u")}
+SELECT id FROM u`;
 
-/**
- * Appends one tenant's events. The position row is bumped (and so locked until COMMIT) in the
- * same statement, which is the transaction's last: positions are handed out in commit order.
- */
-const WRITE_EVENTS = `
-WITH pos AS (
-  INSERT INTO tenant_positions AS p (tenant_id, last_event_id) VALUES ($1, $2::bigint)
-  ON CONFLICT (tenant_id) DO UPDATE SET last_event_id = p.last_event_id + $2::bigint
-  RETURNING last_event_id - $2::bigint AS base
-)
-INSERT INTO events (tenant_id, id, task_id, seq, type, at, data, hash)
-SELECT $1, pos.base + x.k, x.task_id, x.seq, x.type, x.at, x.data, x.hash
-FROM pos, unnest($3::text[], $4::int[], $5::text[], $6::bigint[], $7::text[], $8::text[])
-  WITH ORDINALITY AS x(task_id, seq, type, at, data, hash, k)`;
+/** One statement creates one tenant's tasks and their `task.created` events. */
+const CREATE = `
+WITH made AS (
+  INSERT INTO tasks (id, tenant_id, kind, input, queue, priority, state, run_at, created_at,
+    updated_at, attempts, max_attempts, labels, requirements, idempotency_key, request_hash,
+    created_by, lease_ttl_ms, max_renewals, timeout_ms, backoff_base_ms, backoff_max_ms,
+    last_seq, head_hash)
+  SELECT id, $1, kind, input, queue, priority, 'queued', run_at, created_at, created_at, 0,
+    max_attempts, labels,
+    CASE WHEN requirements IS NULL THEN NULL
+      ELSE ARRAY(SELECT json_array_elements_text(requirements::json)) END,
+    idempotency_key, request_hash, created_by, lease_ttl_ms, max_renewals, timeout_ms,
+    backoff_base_ms, backoff_max_ms, 1, head_hash
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
+    $8::bigint[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+    $15::bigint[], $16::int[], $17::bigint[], $18::bigint[], $19::bigint[], $20::text[])
+    AS x(id, kind, input, queue, priority, run_at, created_at, max_attempts, labels,
+      requirements, idempotency_key, request_hash, created_by, lease_ttl_ms, max_renewals,
+      timeout_ms, backoff_base_ms, backoff_max_ms, head_hash)
+  RETURNING id
+), ${eventsTail(21, "made")}
+SELECT count(*)::int AS n FROM made`;
 
 const CONNECTION_CODES = new Set([
   "ECONNREFUSED",
@@ -215,37 +264,50 @@ function fenced(task: Task | null, write: LeaseWrite): Task {
   return task;
 }
 
-/** What a transaction writes back: collected in memory, flushed in two statements. */
-class Writes {
-  readonly tasks = new Map<string, Task>();
-  readonly events = new Map<string, TaskEvent[]>();
+interface TenantWrites {
+  readonly tasks: Map<string, Task>;
+  readonly events: TaskEvent[];
   readonly ends: {
     taskId: string;
     leaseId: string;
     at: number;
     outcome: AttemptOutcome;
     error: TaskError | null;
-  }[] = [];
-  readonly starts: {
-    taskId: string;
-    tenantId: string;
-    leaseId: string;
-    workerId: string;
-    at: number;
-  }[] = [];
+  }[];
+  readonly starts: { taskId: string; leaseId: string; workerId: string; at: number }[];
+}
+
+/** What one operation (or one group of lease writes) writes back, per tenant. */
+class Writes {
+  /** Each touched task as it was read: the fence of the write. */
+  readonly bases = new Map<string, Task>();
+  readonly byTenant = new Map<string, TenantWrites>();
+
+  /** Records a task as read, before any change of this batch. */
+  read(task: Task): Task {
+    if (!this.bases.has(task.id)) this.bases.set(task.id, task);
+    return task;
+  }
+
+  #of(tenantId: string): TenantWrites {
+    let w = this.byTenant.get(tenantId);
+    if (!w) {
+      w = { tasks: new Map(), events: [], ends: [], starts: [] };
+      this.byTenant.set(tenantId, w);
+    }
+    return w;
+  }
 
   task(task: Task): void {
-    this.tasks.set(task.id, task);
+    this.#of(task.tenantId).tasks.set(task.id, task);
   }
 
   addEvents(tenantId: string, events: readonly TaskEvent[]): void {
-    if (events.length === 0) return;
-    let list = this.events.get(tenantId);
-    if (!list) {
-      list = [];
-      this.events.set(tenantId, list);
-    }
-    list.push(...events);
+    if (events.length > 0) this.#of(tenantId).events.push(...events);
+  }
+
+  start(task: Task, leaseId: string, workerId: string, at: number): void {
+    this.#of(task.tenantId).starts.push({ taskId: task.id, leaseId, workerId, at });
   }
 
   /** Applies a plan to a loaded task: the row, its events and the attempt it ends. */
@@ -255,7 +317,7 @@ class Writes {
     this.task(next);
     this.addEvents(task.tenantId, events);
     if (change.endAttempt && task.lease) {
-      this.ends.push({
+      this.#of(task.tenantId).ends.push({
         taskId: task.id,
         leaseId: task.lease.id,
         at: now,
@@ -265,6 +327,11 @@ class Writes {
     }
     return { task: next, events };
   }
+}
+
+/** What runs one statement: a pool (autocommit) or a client inside a transaction. */
+interface Queryable {
+  query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
 }
 
 interface StepResult<T> {
@@ -295,6 +362,12 @@ export class PostgresStore implements Store {
   #sweeperHeld = false;
   #closed = false;
   #lastError: { at: number; message: string } | null = null;
+  /**
+   * Running tasks as this store last wrote them, by lease. A lease write starts from here
+   * instead of reading the row first; the write's fence (same lease, seq and renewal count)
+   * catches a stale entry, and a refusal decided on a cached row is checked on a fresh read.
+   */
+  readonly #leases = new Map<string, Task>();
 
   constructor(options: PostgresStoreOptions) {
     const schema = options.schema ?? "errand";
@@ -306,7 +379,7 @@ export class PostgresStore implements Store {
     }
     this.schema = schema;
     this.#options = options;
-    this.#writeConcurrency = Math.max(1, options.writeConcurrency ?? 2);
+    this.#writeConcurrency = Math.max(1, options.writeConcurrency ?? 4);
     this.pool = new pg.Pool({
       ...this.#clientConfig(),
       max: options.poolSize ?? 10,
@@ -337,6 +410,20 @@ export class PostgresStore implements Store {
   #noteError(err: Error, msg: string): void {
     this.#lastError = { at: Date.now(), message: err.message };
     this.#options.logger?.warn({ err }, msg);
+  }
+
+  #remember(task: Task): void {
+    const lease = task.lease;
+    if (!lease) return;
+    const key = `${task.tenantId}\u0000${lease.id}`;
+    if (task.state !== "running") {
+      this.#leases.delete(key);
+      return;
+    }
+    this.#leases.delete(key);
+    this.#leases.set(key, task);
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.#leases.size > 50_000) this.#leases.delete(this.#leases.keys().next().value!);
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -405,14 +492,23 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** Flushes collected writes: tasks and attempts in one statement, then each tenant's events. */
-  async #flush(client: Client, writes: Writes): Promise<void> {
-    if (writes.tasks.size > 0 || writes.ends.length > 0 || writes.starts.length > 0) {
-      const t = [...writes.tasks.values()];
-      await client.query({
-        name: "writeTasks",
-        text: WRITE_TASKS,
+  /**
+   * Writes what `writes` collected, one statement per tenant (sorted, so that two writers lock
+   * tenant position rows in one order). Returns the ids of the tasks written; a task missing
+   * from it had changed since it was read, and none of its rows were written.
+   */
+  async #flush(db: Queryable, writes: Writes): Promise<Set<string>> {
+    const written = new Set<string>();
+    for (const tenantId of [...writes.byTenant.keys()].sort()) {
+      const w = writes.byTenant.get(tenantId)!;
+      const t = [...w.tasks.values()];
+      const base = t.map((x) => writes.bases.get(x.id)!);
+      const e = w.events;
+      const { rows } = await db.query<{ id: string }>({
+        name: "write",
+        text: WRITE,
         values: [
+          tenantId,
           t.map((x) => x.id),
           t.map((x) => x.state),
           t.map((x) => x.runAt),
@@ -430,36 +526,38 @@ export class PostgresStore implements Store {
           t.map((x) => x.lease?.renewals ?? null),
           t.map((x) => x.lastSeq),
           t.map((x) => x.headHash),
-          writes.ends.map((e) => e.taskId),
-          writes.ends.map((e) => e.leaseId),
-          writes.ends.map((e) => e.at),
-          writes.ends.map((e) => e.outcome),
-          writes.ends.map((e) => jsonOrNull(e.error)),
-          writes.starts.map((s) => s.taskId),
-          writes.starts.map((s) => s.tenantId),
-          writes.starts.map((s) => s.leaseId),
-          writes.starts.map((s) => s.workerId),
-          writes.starts.map((s) => s.at),
+          base.map((x) => x.lease?.id ?? null),
+          base.map((x) => x.lastSeq),
+          base.map((x) => x.lease?.renewals ?? null),
+          w.ends.map((x) => x.taskId),
+          w.ends.map((x) => x.leaseId),
+          w.ends.map((x) => x.at),
+          w.ends.map((x) => x.outcome),
+          w.ends.map((x) => jsonOrNull(x.error)),
+          w.starts.map((x) => x.taskId),
+          w.starts.map((x) => x.leaseId),
+          w.starts.map((x) => x.workerId),
+          w.starts.map((x) => x.at),
+          e.map((x) => x.taskId),
+          e.map((x) => x.seq),
+          e.map((x) => x.type),
+          e.map((x) => x.at),
+          e.map((x) => json(x.data)),
+          e.map((x) => x.hash),
         ],
       });
+      for (const row of rows) written.add(row.id);
     }
-    // Sorted, so that two transactions touching the same tenants lock their rows in one order.
-    for (const tenantId of [...writes.events.keys()].sort()) {
-      const events = writes.events.get(tenantId)!;
-      await client.query({
-        name: "writeEvents",
-        text: WRITE_EVENTS,
-        values: [
-          tenantId,
-          events.length,
-          events.map((e) => e.taskId),
-          events.map((e) => e.seq),
-          events.map((e) => e.type),
-          events.map((e) => e.at),
-          events.map((e) => json(e.data)),
-          events.map((e) => e.hash),
-        ],
-      });
+    return written;
+  }
+
+  /** Inside a transaction the rows are locked: every task must have been written. */
+  async #flushLocked(client: Client, writes: Writes): Promise<void> {
+    const written = await this.#flush(client, writes);
+    for (const w of writes.byTenant.values()) {
+      for (const id of w.tasks.keys()) {
+        if (!written.has(id)) throw new Error(`task ${id} changed under its row lock`);
+      }
     }
   }
 
@@ -607,9 +705,60 @@ export class PostgresStore implements Store {
 
   async createTasks(tasks: readonly NewTask[]): Promise<readonly CreateOutcome[]> {
     if (tasks.length === 0) return [];
+    const tenantId = tasks[0]!.tenantId;
+    if (tasks.every((t) => t.idempotencyKey === null && t.tenantId === tenantId)) {
+      // Nothing to look up first: one statement, committed on its own.
+      const made = tasks.map(newTaskOf);
+      try {
+        await this.#insertTasks(this.pool, tenantId, made);
+      } catch (err) {
+        throw toStoreError(err);
+      }
+      return made.map((m) => ({ task: m.task, created: true }));
+    }
     // A concurrent create with the same idempotency key makes the insert fail on the unique
     // index; the retry then finds that task and answers it.
     return this.#tx((c) => this.#createAll(c, tasks), true);
+  }
+
+  async #insertTasks(
+    db: Queryable,
+    tenantId: string,
+    made: readonly { t: NewTask; task: Task; event: TaskEvent }[],
+  ): Promise<void> {
+    const f = made.map((x) => x.t);
+    await db.query({
+      name: "create",
+      text: CREATE,
+      values: [
+        tenantId,
+        f.map((t) => t.id),
+        f.map((t) => t.kind),
+        f.map((t) => json(t.input)),
+        f.map((t) => t.queue),
+        f.map((t) => t.priority),
+        f.map((t) => t.runAt),
+        f.map((t) => t.createdAt),
+        f.map((t) => t.maxAttempts),
+        f.map((t) => json(t.labels)),
+        f.map((t) => (t.requirements.length === 0 ? null : JSON.stringify(t.requirements))),
+        f.map((t) => t.idempotencyKey),
+        f.map((t) => t.requestHash),
+        f.map((t) => t.createdBy),
+        f.map((t) => t.leaseTtlMs),
+        f.map((t) => t.maxRenewals),
+        f.map((t) => t.timeoutMs),
+        f.map((t) => t.backoffBaseMs),
+        f.map((t) => t.backoffMaxMs),
+        made.map((x) => x.task.headHash),
+        made.map((x) => x.event.taskId),
+        made.map((x) => x.event.seq),
+        made.map((x) => x.event.type),
+        made.map((x) => x.event.at),
+        made.map((x) => json(x.event.data)),
+        made.map((x) => x.event.hash),
+      ],
+    });
   }
 
   async #createAll(c: Client, tasks: readonly NewTask[]): Promise<CreateOutcome[]> {
@@ -648,59 +797,19 @@ export class PostgresStore implements Store {
         }
       }
       const made = newTaskOf(t);
-      fresh.push({ t, ...made });
+      fresh.push(made);
       if (t.idempotencyKey !== null)
         freshByKey.set(keyOf(t.tenantId, t.idempotencyKey), { t, task: made.task });
       outcomes.push({ task: made.task, created: true });
     }
-    if (fresh.length > 0) {
-      const f = fresh.map((x) => x.t);
-      await c.query({
-        name: "insertTasks",
-        text: `INSERT INTO tasks (id, tenant_id, kind, input, queue, priority, state, run_at,
-                 created_at, updated_at, attempts, max_attempts, labels, requirements,
-                 idempotency_key, request_hash, created_by, lease_ttl_ms, max_renewals, timeout_ms,
-                 backoff_base_ms, backoff_max_ms, last_seq, head_hash)
-               SELECT id, tenant_id, kind, input, queue, priority, 'queued', run_at, created_at,
-                 created_at, 0, max_attempts, labels,
-                 CASE WHEN requirements IS NULL THEN NULL
-                   ELSE ARRAY(SELECT json_array_elements_text(requirements::json)) END,
-                 idempotency_key, request_hash, created_by, lease_ttl_ms, max_renewals,
-                 timeout_ms, backoff_base_ms, backoff_max_ms, 1, head_hash
-               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
-                 $7::bigint[], $8::bigint[], $9::int[], $10::text[], $11::text[], $12::text[],
-                 $13::text[], $14::text[], $15::bigint[], $16::int[], $17::bigint[],
-                 $18::bigint[], $19::bigint[], $20::text[])
-                 AS x(id, tenant_id, kind, input, queue, priority, run_at, created_at,
-                   max_attempts, labels, requirements, idempotency_key, request_hash, created_by,
-                   lease_ttl_ms, max_renewals, timeout_ms, backoff_base_ms, backoff_max_ms,
-                   head_hash)`,
-        values: [
-          f.map((t) => t.id),
-          f.map((t) => t.tenantId),
-          f.map((t) => t.kind),
-          f.map((t) => json(t.input)),
-          f.map((t) => t.queue),
-          f.map((t) => t.priority),
-          f.map((t) => t.runAt),
-          f.map((t) => t.createdAt),
-          f.map((t) => t.maxAttempts),
-          f.map((t) => json(t.labels)),
-          f.map((t) => (t.requirements.length === 0 ? null : JSON.stringify(t.requirements))),
-          f.map((t) => t.idempotencyKey),
-          f.map((t) => t.requestHash),
-          f.map((t) => t.createdBy),
-          f.map((t) => t.leaseTtlMs),
-          f.map((t) => t.maxRenewals),
-          f.map((t) => t.timeoutMs),
-          f.map((t) => t.backoffBaseMs),
-          f.map((t) => t.backoffMaxMs),
-          fresh.map((x) => x.task.headHash),
-        ],
-      });
-      const writes = new Writes();
-      for (const x of fresh) writes.addEvents(x.task.tenantId, [x.event]);
-      await this.#flush(c, writes);
+    // Sorted by tenant, so that two writers lock tenant position rows in one order.
+    const tenants = [...new Set(fresh.map((x) => x.task.tenantId))].sort();
+    for (const tenantId of tenants) {
+      await this.#insertTasks(
+        c,
+        tenantId,
+        fresh.filter((x) => x.task.tenantId === tenantId),
+      );
     }
     return outcomes;
   }
@@ -777,11 +886,11 @@ export class PostgresStore implements Store {
         values: [id, tenantId],
       });
       if (!rows[0]) throw new ErrandError("task_not_found", `no task ${id}`);
-      const task = rowToTask(rows[0]);
-      if (task.state === "canceled") return { task, events: [] };
       const writes = new Writes();
+      const task = writes.read(rowToTask(rows[0]));
+      if (task.state === "canceled") return { task, events: [] };
       const outcome = writes.apply(task, planCancel(task, now, reason), now);
-      await this.#flush(c, writes);
+      await this.#flushLocked(c, writes);
       return outcome;
     });
   }
@@ -815,20 +924,15 @@ export class PostgresStore implements Store {
       if (rows.length === 0) return [];
       const writes = new Writes();
       const claimed = rows.map((row) => {
-        const task = rowToTask(row);
+        const task = writes.read(rowToTask(row));
         const leaseId = request.newLeaseId();
         const change = planClaim(task, { leaseId, workerId: request.workerId, now: request.now });
         const outcome = writes.apply(task, change, request.now);
-        writes.starts.push({
-          taskId: task.id,
-          tenantId: task.tenantId,
-          leaseId,
-          workerId: request.workerId,
-          at: request.now,
-        });
+        writes.start(task, leaseId, request.workerId, request.now);
         return { task: outcome.task, leaseId, events: outcome.events };
       });
-      await this.#flush(c, writes);
+      await this.#flushLocked(c, writes);
+      for (const x of claimed) this.#remember(x.task);
       return claimed;
     });
   }
@@ -883,48 +987,93 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * Runs a group of lease writes in two round trips and no held locks: read the rows by lease,
+   * apply each step in order, write each tenant's changes in one statement that updates a row
+   * only if it is still as read. A task that changed in between (a cancel, an expiry, another
+   * node) is not written at all; its writes are run again on a fresh read, where the fence
+   * answers them.
+   */
   async #runBatch(ops: readonly LeaseOp[]): Promise<void> {
     const keyOf = (w: LeaseWrite) => `${w.tenantId}\u0000${w.leaseId}`;
-    let results: { ok: boolean; value: unknown }[];
-    try {
-      results = await this.#tx(async (c) => {
-        const pairs = new Map<string, LeaseWrite>();
-        for (const op of ops) pairs.set(keyOf(op.write), op.write);
-        const list = [...pairs.values()];
-        const { rows } = await c.query<TaskRow>({
-          name: "lockLeases",
-          text: `SELECT ${TASK_COLUMNS} FROM tasks
-                 WHERE (lease_id, tenant_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-                 ORDER BY id
-                 FOR UPDATE`,
-          values: [list.map((w) => w.leaseId), list.map((w) => w.tenantId)],
-        });
-        const current = new Map<string, Task>();
-        for (const row of rows)
-          current.set(`${row.tenant_id}\u0000${row.lease_id}`, rowToTask(row));
+    let pending = ops;
+    for (let round = 0; pending.length > 0; round++) {
+      const retry: LeaseOp[] = [];
+      try {
         const writes = new Writes();
-        const out = ops.map((op) => {
+        const current = new Map<string, Task>();
+        const cached = new Set<string>();
+        const missing = new Map<string, LeaseWrite>();
+        for (const op of pending) {
+          const key = keyOf(op.write);
+          if (current.has(key) || missing.has(key)) continue;
+          const hit = this.#leases.get(key);
+          if (hit) {
+            current.set(key, writes.read(hit));
+            cached.add(key);
+          } else missing.set(key, op.write);
+        }
+        if (missing.size > 0) {
+          const list = [...missing.values()];
+          const { rows } = await this.#query<TaskRow>(
+            {
+              name: "byLeases",
+              text: `SELECT ${TASK_COLUMNS} FROM tasks
+                     WHERE lease_id = ANY($1::text[])
+                       AND (lease_id, tenant_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+            },
+            [list.map((w) => w.leaseId), list.map((w) => w.tenantId)],
+          );
+          for (const row of rows)
+            current.set(`${row.tenant_id}\u0000${row.lease_id}`, writes.read(rowToTask(row)));
+        }
+        const taskOf = new Map<LeaseOp, string>();
+        const recheck = new Set<LeaseOp>();
+        const out = pending.map((op) => {
+          const key = keyOf(op.write);
+          const task = current.get(key) ?? null;
+          if (task) taskOf.set(op, task.id);
           try {
-            const r = op.step(current.get(keyOf(op.write)) ?? null, writes);
-            if (r.next) current.set(keyOf(op.write), r.next);
+            const r = op.step(task, writes);
+            if (r.next) current.set(key, r.next);
             return { ok: true, value: r.value };
           } catch (err) {
-            if (err instanceof ErrandError) return { ok: false, value: err };
-            throw err;
+            if (!(err instanceof ErrandError)) throw err;
+            // Refused on what this node last wrote: ask the database before answering.
+            if (cached.has(key)) recheck.add(op);
+            return { ok: false, value: err as unknown };
           }
         });
-        await this.#flush(c, writes);
-        return out;
-      });
-    } catch (err) {
-      for (const op of ops) op.reject(err);
-      return;
+        const written = await this.#flush(this.pool, writes);
+        const changed = new Set<string>();
+        for (const w of writes.byTenant.values()) {
+          for (const [id, task] of w.tasks) {
+            if (written.has(id)) this.#remember(task);
+            else changed.add(id);
+          }
+        }
+        pending.forEach((op, i) => {
+          const key = keyOf(op.write);
+          const id = taskOf.get(op);
+          const stale = (id !== undefined && changed.has(id)) || recheck.has(op);
+          if (stale) this.#leases.delete(key);
+          if (stale && round < 50) {
+            retry.push(op);
+            return;
+          }
+          const r = out[i]!;
+          if (stale) op.reject(new Error(`task ${id} kept changing`));
+          else if (r.ok) op.resolve(r.value);
+          else op.reject(r.value);
+        });
+      } catch (err) {
+        for (const op of pending) this.#leases.delete(keyOf(op.write));
+        const mapped = toStoreError(err);
+        for (const op of pending) op.reject(mapped);
+        return;
+      }
+      pending = retry;
     }
-    ops.forEach((op, i) => {
-      const r = results[i]!;
-      if (r.ok) op.resolve(r.value);
-      else op.reject(r.value);
-    });
   }
 
   renewLease(write: LeaseWrite): Promise<RenewOutcome> {
@@ -1034,10 +1183,10 @@ export class PostgresStore implements Store {
       });
       const writes = new Writes();
       const outcomes = rows.map((row) => {
-        const task = rowToTask(row);
+        const task = writes.read(rowToTask(row));
         return writes.apply(task, planExpiry(task, now), now);
       });
-      await this.#flush(c, writes);
+      await this.#flushLocked(c, writes);
       return outcomes;
     });
   }
@@ -1261,7 +1410,7 @@ export class PostgresStore implements Store {
 }
 
 /** The row and first event of a new task. */
-function newTaskOf(t: NewTask): { task: Task; event: TaskEvent } {
+function newTaskOf(t: NewTask): { t: NewTask; task: Task; event: TaskEvent } {
   const data = t.createdEventData ?? null;
   const hash = chainHash(GENESIS_HASH, {
     taskId: t.id,
@@ -1310,5 +1459,5 @@ function newTaskOf(t: NewTask): { task: Task; event: TaskEvent } {
     headHash: hash,
     receiptAckedAt: null,
   };
-  return { task, event };
+  return { t, task, event };
 }
