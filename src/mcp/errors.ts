@@ -4,13 +4,21 @@
  */
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { isErrandError } from "../core/index.js";
+import type { Logger } from "../engine/index.js";
 
 /** MCP's code for an unknown resource (specification, server/resources, "Error Handling"). */
 export const RESOURCE_NOT_FOUND = -32002;
 
-export function toMcpError(err: unknown, notFound: number = ErrorCode.InvalidParams): McpError {
+export function toMcpError(
+  err: unknown,
+  notFound: number = ErrorCode.InvalidParams,
+  logger?: Logger,
+): McpError {
   if (err instanceof McpError) return err;
-  if (!isErrandError(err)) return new McpError(ErrorCode.InternalError, "Internal Server Error");
+  if (!isErrandError(err)) {
+    logger?.error({ err }, "MCP request failed");
+    return new McpError(ErrorCode.InternalError, "Internal Server Error");
+  }
   const data = { code: err.code, ...(err.details !== undefined ? { details: err.details } : {}) };
   switch (err.code) {
     case "task_not_found":

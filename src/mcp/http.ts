@@ -80,6 +80,7 @@ export async function mcpHttpPlugin(app: FastifyInstance, options: McpHttpOption
   const serverOptions: McpServerOptions = {
     ...(options.version !== undefined ? { version: options.version } : {}),
     ...(options.config !== undefined ? { config: options.config } : {}),
+    logger: options.logger ?? app.log,
   };
   const sessions = new Map<string, Session>();
 

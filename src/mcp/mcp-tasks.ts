@@ -14,7 +14,7 @@ import type { CallToolResult, Task as McpTask } from "@modelcontextprotocol/sdk/
 import { ErrorCode, McpError, RELATED_TASK_META_KEY } from "@modelcontextprotocol/sdk/types.js";
 import type { Principal, Task, TaskState } from "../core/index.js";
 import { ErrandError, assertNever, isId, isTerminal, toIso } from "../core/index.js";
-import type { Engine } from "../engine/index.js";
+import type { Engine, Logger } from "../engine/index.js";
 import { requireScope, taskToWire } from "../engine/index.js";
 import { toMcpError } from "./errors.js";
 import { renderTask } from "./tools.js";
@@ -73,6 +73,7 @@ export class McpTaskHandlers {
   constructor(
     private readonly engine: Engine,
     private readonly principal: Principal,
+    private readonly logger?: Logger,
   ) {}
 
   /** The caller's own task, or "not found". */
@@ -85,7 +86,7 @@ export class McpTaskHandlers {
         throw new ErrandError("task_not_found", `no task ${taskId}`);
       return task;
     } catch (err) {
-      throw toMcpError(err);
+      throw toMcpError(err, undefined, this.logger);
     }
   }
 
@@ -110,7 +111,7 @@ export class McpTaskHandlers {
         task = page.task;
       }
     } catch (err) {
-      throw toMcpError(err);
+      throw toMcpError(err, undefined, this.logger);
     }
     return taskCallResult(task);
   }
@@ -131,7 +132,7 @@ export class McpTaskHandlers {
         ...(page.nextCursor !== null ? { nextCursor: page.nextCursor } : {}),
       };
     } catch (err) {
-      throw toMcpError(err);
+      throw toMcpError(err, undefined, this.logger);
     }
   }
 
@@ -148,7 +149,7 @@ export class McpTaskHandlers {
         await this.engine.cancelTask(this.principal, taskId, "canceled through MCP tasks/cancel"),
       );
     } catch (err) {
-      throw toMcpError(err);
+      throw toMcpError(err, undefined, this.logger);
     }
   }
 }

@@ -12,7 +12,7 @@ import type {
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Principal } from "../core/index.js";
 import { ErrandError, isStateEventType } from "../core/index.js";
-import type { Engine } from "../engine/index.js";
+import type { Engine, Logger } from "../engine/index.js";
 import { taskToWire } from "../engine/index.js";
 import { RESOURCE_NOT_FOUND, toMcpError } from "./errors.js";
 
@@ -46,6 +46,7 @@ export class TaskResources {
     private readonly engine: Engine,
     private readonly principal: Principal,
     private readonly notifyUpdated: (uri: string) => Promise<void>,
+    private readonly logger?: Logger,
   ) {}
 
   async list(cursor: string | undefined): Promise<ListResourcesResult> {
@@ -64,7 +65,7 @@ export class TaskResources {
         ...(page.nextCursor !== null ? { nextCursor: page.nextCursor } : {}),
       };
     } catch (err) {
-      throw toMcpError(err);
+      throw toMcpError(err, undefined, this.logger);
     }
   }
 
@@ -76,7 +77,7 @@ export class TaskResources {
         contents: [{ uri, mimeType: "application/json", text: JSON.stringify(taskToWire(task)) }],
       };
     } catch (err) {
-      throw toMcpError(err, RESOURCE_NOT_FOUND);
+      throw toMcpError(err, RESOURCE_NOT_FOUND, this.logger);
     }
   }
 
@@ -85,7 +86,7 @@ export class TaskResources {
     try {
       await this.engine.getTask(this.principal, id);
     } catch (err) {
-      throw toMcpError(err, RESOURCE_NOT_FOUND);
+      throw toMcpError(err, RESOURCE_NOT_FOUND, this.logger);
     }
     if (this.#subscriptions.has(uri)) return;
     if (this.#subscriptions.size >= MAX_SUBSCRIPTIONS) {

@@ -27,9 +27,9 @@ import {
   type CreateTaskResult,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Principal } from "../core/index.js";
-import { ErrandError } from "../core/index.js";
+import { ErrandError, isErrandError } from "../core/index.js";
 import { hasScope } from "../engine/index.js";
-import type { Engine } from "../engine/index.js";
+import type { Engine, Logger } from "../engine/index.js";
 import { toMcpError } from "./errors.js";
 import { McpTaskHandlers, toMcpTask } from "./mcp-tasks.js";
 import { TASK_RESOURCE_TEMPLATE, TaskResources } from "./resources.js";
@@ -52,6 +52,8 @@ export interface McpServerOptions {
   readonly config?: () => unknown;
   /** How often watch_task sends notifications/progress while it waits (default 5 s). */
   readonly progressEveryMs?: number;
+  /** Where unexpected failures are logged; the caller only learns "Internal Server Error". */
+  readonly logger?: Logger;
 }
 
 const INSTRUCTIONS =
@@ -113,7 +115,7 @@ export function createMcpServer(
           const { task } = await engine.createTask(principal, request);
           return { task: toMcpTask(task) };
         } catch (err) {
-          throw toMcpError(err);
+          throw toMcpError(err, undefined, options.logger);
         }
       }
       try {
@@ -132,12 +134,13 @@ export function createMcpServer(
         const parsed = parseArgs(tool, args);
         return toolResult(tool, await tool.run(parsed, extra));
       } catch (err) {
+        if (!isErrandError(err)) options.logger?.error({ err, tool: name }, "MCP tool call failed");
         return toolError(err);
       }
     },
   );
 
-  const tasks = new McpTaskHandlers(engine, principal);
+  const tasks = new McpTaskHandlers(engine, principal, options.logger);
   if (canStartTasks) {
     server.setRequestHandler(GetTaskRequestSchema, async (request) =>
       tasks.get(request.params.taskId),
@@ -153,8 +156,11 @@ export function createMcpServer(
     );
   }
 
-  const resources = new TaskResources(engine, principal, (uri) =>
-    server.sendResourceUpdated({ uri }),
+  const resources = new TaskResources(
+    engine,
+    principal,
+    (uri) => server.sendResourceUpdated({ uri }),
+    options.logger,
   );
   server.setRequestHandler(ListResourcesRequestSchema, async (request) =>
     resources.list(request.params?.cursor),
