@@ -24,11 +24,11 @@ export class HttpTransport implements WorkerTransport {
     this.#cancels = options.cancelPush === false ? null : new CancelStream(http);
     if (this.#cancels) {
       const cancels = this.#cancels;
-      this.watchCancel = (taskId, onCancel) => cancels.watch(taskId, onCancel);
+      this.watchCancel = (taskId, onCancel, recheck) => cancels.watch(taskId, onCancel, recheck);
     }
   }
 
-  watchCancel?: (taskId: string, onCancel: () => void) => () => void;
+  watchCancel?: (taskId: string, onCancel: () => void, recheck: () => void) => () => void;
 
   close(): void {
     this.#cancels?.close();

@@ -48,8 +48,10 @@ export class TaskRun {
   async execute(handler: Handler): Promise<void> {
     const ctx = this.#context();
     this.#scheduleRenew();
-    const unwatch = this.#options.transport.watchCancel?.(this.lease.task.id, () =>
-      this.abort("canceled"),
+    const unwatch = this.#options.transport.watchCancel?.(
+      this.lease.task.id,
+      () => this.abort("canceled"),
+      () => this.#renewNow(),
     );
     let ok = false;
     let value: unknown;
@@ -185,6 +187,14 @@ export class TaskRun {
       this.#options.logger.warn({ err, lease_id: this.leaseId }, "lease renewal failed; retrying");
     }
     this.#scheduleRenew();
+  }
+
+  /** Renews at once (to learn of a cancel), then on the usual schedule. */
+  #renewNow(): void {
+    if (this.#settled || this.#renewTimer === null) return;
+    clearTimeout(this.#renewTimer);
+    this.#renewTimer = null;
+    void this.#renew();
   }
 
   #stopRenewing(): void {

@@ -27,9 +27,10 @@ export interface WorkerTransport {
   setMeta(leaseId: string, meta: Record<string, unknown>): Promise<void>;
   /**
    * Optional push: calls `onCancel` as soon as the task is canceled, so the handler stops sooner
-   * than the next renewal would tell it. Returns the unsubscribe function.
+   * than the next renewal would tell it. A transport that may have missed a cancel calls
+   * `recheck`, and the runtime then renews the lease at once. Returns the unsubscribe function.
    */
-  watchCancel?(taskId: string, onCancel: () => void): () => void;
+  watchCancel?(taskId: string, onCancel: () => void, recheck: () => void): () => void;
   /** Frees what the transport holds open (streams); called when the runtime stops. */
   close?(): void;
 }
