@@ -45,6 +45,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: "errand" } });
   const notice = options.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Handlers go in first: a signal during start-up (or right after "listening" is printed)
+  // must shut down cleanly too, not kill the process with its default action.
+  const signals = options.handleSignals ? installSignalHandlers(notice) : noSignals;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
   const store: Store = await openStore(config);
@@ -123,28 +126,46 @@ export async function startServer(
       return closing;
     };
 
-    if (options.handleSignals) {
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        signals += 1;
-        if (signals > 1) {
-          notice(`errand: ${signal} again; exiting without a clean shutdown`);
-          process.exit(130);
-        }
-        notice(`errand: ${signal}: shutting down (send it again to force)`);
-        void close();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      void closed.then(() => {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      });
-    }
-
+    signals.ready(close);
+    void closed.then(() => signals.remove());
     return { config, url, port: boundPort, app, engine, adminKeyPath, close, closed };
   } catch (err) {
     await unwind();
+    signals.remove();
     throw err;
   }
+}
+
+interface SignalHandlers {
+  /** Shutdown is possible now; runs it at once if a signal came during start-up. */
+  ready(close: () => Promise<void>): void;
+  remove(): void;
+}
+
+const noSignals: SignalHandlers = { ready() {}, remove() {} };
+
+function installSignalHandlers(notice: (line: string) => void): SignalHandlers {
+  let count = 0;
+  let close: (() => Promise<void>) | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    count += 1;
+    if (count > 1) {
+      notice(`errand: ${signal} again; exiting without a clean shutdown`);
+      process.exit(130);
+    }
+    notice(`errand: ${signal}: shutting down (send it again to force)`);
+    if (close) void close();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    ready(fn) {
+      close = fn;
+      if (count > 0) void fn();
+    },
+    remove() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
