@@ -1,0 +1,69 @@
+/** What every queue under test implements, and the arithmetic of the results. */
+export interface Workload {
+  /** Jobs in the burn-down. */
+  readonly burnJobs: number;
+  /** Jobs added one after another in the enqueue test. */
+  readonly enqueueJobs: number;
+  /** Add-to-start samples of the idle pickup test. */
+  readonly pickupSamples: number;
+  readonly concurrency: number;
+}
+
+export interface Subject {
+  /** Row label, e.g. "graphile-worker (tuned)". */
+  readonly name: string;
+  /** The settings used, printed beside the numbers. */
+  readonly config: string;
+  /** Burn-down jobs to use when fewer than the workload's (a polling queue). */
+  readonly burnJobs?: number;
+  /** Pickup samples to take when fewer than the workload's (a polling queue), with why. */
+  readonly pickupSamples?: number;
+  /** Fresh, empty state. */
+  setup(): Promise<void>;
+  /** Adds `n` jobs untimed (bulk), then times a worker at `concurrency` until all are done. */
+  burnDown(n: number, concurrency: number): Promise<number>;
+  /** Adds `n` jobs one after another; jobs/s. */
+  enqueue(n: number): Promise<number>;
+  /** With an idle worker waiting, adds one job at a time; ms from add to handler start. */
+  pickup(samples: number): Promise<number[]>;
+  teardown(): Promise<void>;
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[i]!;
+}
+
+/** A promise with its resolve function at hand. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Measures add→start one sample at a time: the next job is added after the previous started. */
+export async function samplePickup(
+  samples: number,
+  add: () => Promise<unknown>,
+  started: () => Promise<number>,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    const seen = started();
+    await add();
+    out.push((await seen) - t0);
+    // Let the worker go idle again (its completion and next wait) before the next add.
+    await sleep(5);
+  }
+  return out;
+}
