@@ -531,8 +531,16 @@ const classes: Record<string, Case[]> = {
       url: () => `/v1/tasks/${taskId}/events?after=1.5`,
       who: "tasker",
       headers: { accept: "text/event-stream" },
-      status: 422,
-      code: "validation_failed",
+      status: 400,
+      code: "invalid_cursor",
+    },
+    {
+      name: "?after= on a JSON page",
+      method: "GET",
+      url: () => `/v1/tasks/${taskId}/events?after=-1`,
+      who: "tasker",
+      status: 400,
+      code: "invalid_cursor",
     },
   ],
   "missing or wrong credentials": [

@@ -8,12 +8,11 @@ export const MAX_WAIT_SECONDS = 60;
 
 export const eventsQuerySchema = z
   .object({
-    after: z.coerce
-      .number()
-      .int()
-      .min(0)
+    after: z
+      .string()
+      .max(20)
       .optional()
-      .describe("Return events with a seq greater than this; default 0."),
+      .describe("Return events with a seq greater than this; default 0 (a non-negative integer)."),
     limit: count(MAX_EVENT_PAGE).optional().describe("Page size, 1…1000; default 100."),
     wait: z.coerce
       .number()

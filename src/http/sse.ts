@@ -31,6 +31,11 @@ const POSITION = /^(0|[1-9][0-9]{0,15})$/;
 export function resumePosition(request: FastifyRequest, after: string | undefined): number | null {
   const header = request.headers["last-event-id"];
   const raw = typeof header === "string" && header.trim() !== "" ? header.trim() : after;
+  return parsePosition(raw);
+}
+
+/** A stream position (`after`, `Last-Event-ID`): a non-negative integer, else `invalid_cursor`. */
+export function parsePosition(raw: string | undefined): number | null {
   if (raw === undefined || raw === "") return null;
   if (!POSITION.test(raw) || !Number.isSafeInteger(Number(raw))) {
     throw new ErrandError("invalid_cursor", `not a stream position: ${raw.slice(0, 40)}`);

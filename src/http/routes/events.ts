@@ -10,6 +10,7 @@ import type { LiveRequests } from "../live.js";
 import { MAX_WAIT_SECONDS, eventsQuerySchema, tenantEventsQuerySchema } from "../query-schemas.js";
 import type { RouteKit } from "../route-kit.js";
 import {
+  parsePosition,
   pipeSse,
   resumePosition,
   taskEventFrames,
@@ -42,7 +43,7 @@ export function registerEventRoutes(
     handler: async ({ request, reply, principal, params, query }) => {
       const id = params.id!;
       if (wantsEventStream(request)) {
-        const after = resumePosition(request, query.after?.toString()) ?? 0;
+        const after = resumePosition(request, query.after) ?? 0;
         // Answer 404/401/403 as JSON before the stream starts; then 204 stops an EventSource.
         if (await engine.isCaughtUpTerminal(principal, id, after)) {
           return reply.code(204).send();
@@ -58,7 +59,7 @@ export function registerEventRoutes(
         });
         return reply;
       }
-      const after = query.after ?? 0;
+      const after = parsePosition(query.after) ?? 0;
       const limit = query.limit ?? DEFAULT_EVENT_PAGE;
       const waitMs = Math.round(Math.min(query.wait ?? 0, MAX_WAIT_SECONDS) * 1000);
       let page;
