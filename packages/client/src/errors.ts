@@ -163,7 +163,12 @@ export class TaskFailure extends Error {
   }
 }
 
-/** True when `err` is an API error with this code. */
+/**
+ * True when `err` is an API error with this code.
+ *
+ * @example
+ * try { await errand.cancelTask(id); } catch (err) { if (!hasCode(err, "task_terminal")) throw err; }
+ */
 export function hasCode(err: unknown, code: string): boolean {
   return err instanceof ErrandApiError && err.code === code;
 }

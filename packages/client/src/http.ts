@@ -49,6 +49,12 @@ function env(name: string): string | undefined {
   return typeof process !== "undefined" ? process.env?.[name] : undefined;
 }
 
+/**
+ * The HTTP plumbing shared by `Errand` and `Worker`; use it for endpoints the SDK has no method for.
+ *
+ * @example
+ * const http = new HttpClient({ url: "http://127.0.0.1:7420", key: process.env.ERRAND_KEY });
+ */
 export class HttpClient {
   readonly baseUrl: string;
   readonly #key: string | undefined;
@@ -81,7 +87,13 @@ export class HttpClient {
     return h;
   }
 
-  /** Sends a request; answers the parsed JSON body (undefined for 204), or throws a typed error. */
+  /**
+   * Sends a request; answers the parsed JSON body (undefined for 204), or throws a typed error.
+   *
+   * @example
+   * const http = new HttpClient({ url, key });
+   * const config = await http.request("GET", "/v1/config");
+   */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const headers = this.headers(options.headers);
     let body: string | undefined;

@@ -12,6 +12,11 @@ export interface SseMessage {
   readonly data: string;
 }
 
+/**
+ * @example
+ * const parser = new SseParser();
+ * for (const message of parser.feed(chunkText)) console.log(message.id, message.event, message.data);
+ */
 export class SseParser {
   #buffer = "";
   #data: string[] = [];

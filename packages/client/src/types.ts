@@ -31,7 +31,12 @@ export const TERMINAL_EVENT_TYPES: readonly string[] = [
   "task.canceled",
 ];
 
-/** True for `succeeded`, `failed` and `canceled`: states that never change again. */
+/**
+ * True for `succeeded`, `failed` and `canceled`: states that never change again.
+ *
+ * @example
+ * if (isTerminalState(task.state)) console.log("done:", task.state);
+ */
 export function isTerminalState(state: string): boolean {
   return (TERMINAL_STATES as readonly string[]).includes(state);
 }

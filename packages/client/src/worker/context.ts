@@ -7,6 +7,10 @@ export type AbortReason = "canceled" | "lease_lost" | "shutdown";
  * The reason a handler's `ctx.signal` aborted: the task was canceled, the lease was lost (it
  * expired or was taken over), or the worker is shutting down (the lease is released).
  */
+/**
+ * @example
+ * if (ctx.signal.aborted && ctx.signal.reason instanceof TaskAbortedError) console.log(ctx.signal.reason.reason);
+ */
 export class TaskAbortedError extends Error {
   override name = "TaskAbortedError";
   readonly reason: AbortReason;
@@ -87,7 +91,12 @@ export type Handler<Input = any, Result = unknown> = (
   ctx: TaskContext,
 ) => Promise<Result> | Result;
 
-/** Turns whatever a handler threw into the wire error and its retryability. */
+/**
+ * Turns whatever a handler threw into the wire error and its retryability.
+ *
+ * @example
+ * describeFailure(new TaskFailure("bad", { retryable: false })); // { error: { message: "bad" }, retryable: false }
+ */
 export function describeFailure(err: unknown): {
   error: { message: string; code?: string; details?: unknown };
   retryable: boolean;

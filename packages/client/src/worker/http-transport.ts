@@ -14,6 +14,10 @@ import type { WorkerTransport } from "./transport.js";
 
 const enc = encodeURIComponent;
 
+/**
+ * @example
+ * const runtime = new WorkerRuntime(new HttpTransport(new HttpClient({ url, key })), { concurrency: 4 });
+ */
 export class HttpTransport implements WorkerTransport {
   readonly #http: HttpClient;
   readonly #cancels: CancelStream | null;

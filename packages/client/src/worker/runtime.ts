@@ -54,6 +54,12 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
+/**
+ * The worker runtime over any transport; `Worker` is this over HTTP.
+ *
+ * @example
+ * const runtime = new WorkerRuntime(new HttpTransport(new HttpClient({ url, key })), { concurrency: 2 });
+ */
 export class WorkerRuntime {
   readonly #transport: WorkerTransport;
   readonly #options: RuntimeOptions;
@@ -73,7 +79,13 @@ export class WorkerRuntime {
     this.#logger = options.logger ?? silentLogger;
   }
 
-  /** Registers the handler for one kind; call before `start()`. */
+  /**
+   * Registers the handler for one kind; call before `start()`.
+   *
+   * @example
+   * const runtime = new WorkerRuntime(transport, { concurrency: 4 });
+   * runtime.handle("mock", async (task, ctx) => ({ ok: true }));
+   */
   handle(kind: string, handler: Handler): this {
     if (this.#loop) throw new Error("register handlers before start()");
     this.#handlers.set(kind, handler);
@@ -98,7 +110,12 @@ export class WorkerRuntime {
     return [...(this.#options.kinds ?? this.#handlers.keys())];
   }
 
-  /** Announces the worker and starts claiming; resolves once announced. */
+  /**
+   * Announces the worker and starts claiming; resolves once announced.
+   *
+   * @example
+   * const { id } = await runtime.start();
+   */
   async start(): Promise<WorkerRecord> {
     if (this.#loop) throw new Error("the worker is already started");
     const kinds = this.kinds;
@@ -120,6 +137,9 @@ export class WorkerRuntime {
   /**
    * Stops claiming, lets running tasks finish within `graceMs`, then aborts the rest and
    * releases their leases so other workers can run them at once.
+   *
+   * @example
+   * process.once("SIGTERM", () => void runtime.stop({ graceMs: 10_000 }));
    */
   stop(options: StopOptions = {}): Promise<void> {
     this.#stopping ??= this.#stop(options);
