@@ -65,7 +65,10 @@ export class WorkerRuntime {
   readonly #options: RuntimeOptions;
   readonly #logger: RuntimeLogger;
   readonly #handlers = new Map<string, Handler>();
+  /** Every attempt not yet reported, by lease id. */
   readonly #runs = new Map<string, { run: TaskRun; done: Promise<void> }>();
+  /** Attempts whose handler is still running: what `concurrency` bounds. */
+  #busy = 0;
   readonly #stopSignal = new AbortController();
   #record: WorkerRecord | null = null;
   #loop: Promise<void> | null = null;
@@ -205,7 +208,9 @@ export class WorkerRuntime {
     const stop = this.#stopSignal.signal;
     let backoff = 0;
     while (!stop.aborted) {
-      const free = this.concurrency - this.#runs.size;
+      // A finished handler frees its slot while its outcome is still being reported, so the next
+      // claim overlaps the report; at most `concurrency` reports wait at once.
+      const free = Math.min(this.concurrency - this.#busy, 2 * this.concurrency - this.#runs.size);
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.#slotFreed = resolve));
         this.#slotFreed = null;
@@ -261,11 +266,23 @@ export class WorkerRuntime {
           code: "no_handler",
         });
       });
-    const done = run.execute(body).finally(() => {
-      this.#runs.delete(lease.lease_id);
-      const wake = this.#slotFreed;
+    const wake = () => {
+      const slotFreed = this.#slotFreed;
       this.#slotFreed = null;
-      wake?.();
+      slotFreed?.();
+    };
+    this.#busy += 1;
+    let counted = true;
+    const handlerDone = () => {
+      if (!counted) return;
+      counted = false;
+      this.#busy -= 1;
+      wake();
+    };
+    const done = run.execute(body, handlerDone).finally(() => {
+      handlerDone();
+      this.#runs.delete(lease.lease_id);
+      wake();
     });
     this.#runs.set(lease.lease_id, { run, done });
   }

@@ -44,8 +44,11 @@ export class TaskRun {
     return this.lease.lease_id;
   }
 
-  /** Runs the handler to the end and reports its outcome; never throws. */
-  async execute(handler: Handler): Promise<void> {
+  /**
+   * Runs the handler to the end and reports its outcome; never throws. `onHandlerDone` is called
+   * as soon as the handler has returned or thrown, before the outcome is reported.
+   */
+  async execute(handler: Handler, onHandlerDone?: () => void): Promise<void> {
     const ctx = this.#context();
     this.#scheduleRenew();
     const unwatch = this.#options.transport.watchCancel?.(
@@ -63,6 +66,7 @@ export class TaskRun {
     }
     this.#stopRenewing();
     unwatch?.();
+    onHandlerDone?.();
     if (this.#abort.signal.aborted) {
       // Canceled or lease lost: the server refuses our writes now. Shutdown: abort() released.
       await this.#released;
