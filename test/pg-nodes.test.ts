@@ -137,7 +137,7 @@ describe.skipIf(!PG_AVAILABLE)("several nodes on one PostgreSQL schema", () => {
       `SELECT pg_terminate_backend(l.pid) AS ok FROM pg_locks l
        JOIN pg_stat_activity a ON a.pid = l.pid
        WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`,
-      [`errand:${schema}`],
+      ["errand-sweeper:two"],
     );
     expect(killed.length).toBe(1);
     await until(async () => await three.store.holdSweeperLock("three"));
@@ -200,6 +200,8 @@ describe.skipIf(!PG_AVAILABLE)("several nodes on one PostgreSQL schema", () => {
         await new Promise((r) => setTimeout(r, 40));
         kills += await terminate([
           `errand:${schema}`,
+          "errand-sweeper:one",
+          "errand-sweeper:two",
           `errand-listen:${schema}`,
           `errand-notify:${schema}`,
         ]);

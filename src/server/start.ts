@@ -12,7 +12,7 @@ import { buildApp } from "../http/app.js";
 import type { Store } from "../store/store.js";
 import { startEmbeddedWorker } from "../worker/embedded.js";
 import { redactDbUrl, type ServerConfig } from "./config.js";
-import { openStore, sqlitePath, isPostgresUrl } from "./open-store.js";
+import { openNotifier, openStore, sqlitePath, isPostgresUrl } from "./open-store.js";
 import { errandVersion } from "./version.js";
 
 export const ADMIN_KEY_FILE = "admin.key";
@@ -59,7 +59,15 @@ export async function startServer(
   };
 
   try {
-    const engine = new Engine({ store, logger, issuer: "errand" });
+    // On PostgreSQL, LISTEN/NOTIFY wakes claimers and streams on every node.
+    const notifier = await openNotifier(config);
+    if (notifier) cleanups.push(() => notifier.close());
+    const engine = new Engine({
+      store,
+      logger,
+      issuer: "errand",
+      ...(notifier ? { notifier } : {}),
+    });
     cleanups.push(() => engine.close());
     await engine.start();
 

@@ -1216,7 +1216,7 @@ export class PostgresStore implements Store {
    * When the holding node dies or its connection drops, PostgreSQL frees the lock and the next
    * node that asks gets it.
    */
-  async holdSweeperLock(_nodeId: string): Promise<boolean> {
+  async holdSweeperLock(nodeId: string): Promise<boolean> {
     if (this.#closed) return false;
     try {
       if (this.#sweeper && this.#sweeperHeld) {
@@ -1224,7 +1224,11 @@ export class PostgresStore implements Store {
         return true;
       }
       if (!this.#sweeper) {
-        const client = new pg.Client(this.#clientConfig());
+        // Named after the node, so that operators see in pg_stat_activity who sweeps.
+        const client = new pg.Client({
+          ...this.#clientConfig(),
+          application_name: `errand-sweeper:${nodeId}`.slice(0, 63),
+        });
         client.on("error", (err) => {
           this.#noteError(err, "sweeper connection failed");
           if (this.#sweeper === client) {
