@@ -535,6 +535,14 @@ const classes: Record<string, Case[]> = {
       code: "invalid_cursor",
     },
     {
+      name: "undecodable path",
+      method: "GET",
+      url: "/v1/tasks/%E0%A4%A",
+      who: "tasker",
+      status: 400,
+      code: "bad_request",
+    },
+    {
       name: "?after= on a JSON page",
       method: "GET",
       url: () => `/v1/tasks/${taskId}/events?after=-1`,

@@ -46,6 +46,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // `unavailable` in the envelope instead.
     return503OnClosing: false,
     genReqId: () => randomUUID(),
+    // Errors the router raises before any route runs (an undecodable path) get the envelope too.
+    frameworkErrors: (err, request, reply) => {
+      sendError(request, reply, err);
+    },
   });
   const live = new LiveRequests();
   app.decorate("errandLive", live);
