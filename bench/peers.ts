@@ -121,6 +121,10 @@ function machine(): string {
     `Node ${process.version}`,
     `PostgreSQL ${pgVersion}`,
     `Redis ${redisVersion}`,
+    `load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" / ")} (a shared machine: other work was running)`,
   ].join(", ");
 }
 
