@@ -2,7 +2,7 @@
  * One attempt of one task on this worker: runs the handler, renews the lease in the background,
  * batches the handler's events, and reports the outcome (complete, fail, or release).
  */
-import { hasCode } from "../errors.js";
+import { ErrandApiError, hasCode } from "../errors.js";
 import type { ClaimedLease, PendingEvent, TaskProgress } from "../types.js";
 import type { AbortReason, Handler, LogLevel, TaskContext } from "./context.js";
 import { TaskAbortedError, describeFailure } from "./context.js";
@@ -22,6 +22,35 @@ export interface TaskRunOptions {
 /** A server takes at most 1000 events per request (docs/api.md). */
 const MAX_EVENTS_PER_REQUEST = 1000;
 const FLUSH_ATTEMPTS = 5;
+const REPORT_ATTEMPTS = 6;
+
+/** Worth another try: nothing answered, or the server is restarting, overloaded, rate limiting. */
+function isTransient(err: unknown): boolean {
+  return (
+    err instanceof ErrandApiError &&
+    (err.status === 0 ||
+      err.status === 429 ||
+      err.status === 502 ||
+      err.status === 503 ||
+      err.status === 504)
+  );
+}
+
+/**
+ * Sends an outcome, retrying transient failures (100 ms, 200 ms, … up to ~3 s in all): losing a
+ * completion to a blip would make the task run again once its lease expires. If an earlier try
+ * did land, the retry answers `lease_lost`, which the caller logs.
+ */
+async function withRetries(send: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= REPORT_ATTEMPTS || !isTransient(err)) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1)));
+    }
+  }
+}
 
 export class TaskRun {
   readonly lease: ClaimedLease;
@@ -76,10 +105,10 @@ export class TaskRun {
     await this.#flushAll();
     try {
       if (ok) {
-        await this.#options.transport.complete(this.leaseId, value ?? null);
+        await withRetries(() => this.#options.transport.complete(this.leaseId, value ?? null));
       } else {
         const { error, retryable } = describeFailure(value);
-        await this.#options.transport.fail(this.leaseId, error, retryable);
+        await withRetries(() => this.#options.transport.fail(this.leaseId, error, retryable));
       }
     } catch (err) {
       this.#options.logger.warn(
@@ -101,7 +130,9 @@ export class TaskRun {
     this.#abort.abort(new TaskAbortedError(reason));
     if (reason === "shutdown" && !wasSettled) {
       this.#released = this.#flushAll().then(() =>
-        this.#options.transport.release(this.leaseId, "worker shutting down").catch((err) => {
+        withRetries(() =>
+          this.#options.transport.release(this.leaseId, "worker shutting down"),
+        ).catch((err) => {
           this.#options.logger.warn({ err, lease_id: this.leaseId }, "could not release the lease");
         }),
       );
@@ -240,7 +271,8 @@ export class TaskRun {
             if (!this.#abort.signal.aborted) this.abort("lease_lost");
             return;
           }
-          if (attempt === FLUSH_ATTEMPTS) {
+          if (attempt === FLUSH_ATTEMPTS || !isTransient(err)) {
+            attempt = FLUSH_ATTEMPTS;
             this.#options.logger.warn(
               { err, lease_id: this.leaseId, dropped: batch.length },
               "could not send events; dropping them",
