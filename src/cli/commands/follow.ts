@@ -93,6 +93,24 @@ export async function followTask(
   process.on("SIGHUP", detach);
   let lastSeq = options.after;
   let terminal: TaskEvent | null = null;
+  // On a terminal, say so when nothing has picked the task up after a while: the usual cause
+  // is a server started with --no-worker and no `errand worker` running.
+  let hint: ReturnType<typeof setTimeout> | null =
+    process.stderr.isTTY && !options.json && !options.quiet
+      ? setTimeout(() => {
+          hint = null;
+          void errand.getTask(taskId).then(
+            (task) => {
+              if (task.state !== "queued") return;
+              bar.clear();
+              process.stderr.write(
+                `errand: ${taskId} is still queued: no worker for kind ${task.kind} has claimed it yet (Ctrl-C detaches)\n`,
+              );
+            },
+            () => {},
+          );
+        }, 3_000)
+      : null;
   try {
     for await (const event of errand.events(taskId, {
       after: options.after,
@@ -104,11 +122,16 @@ export async function followTask(
         process.stderr.write(`errand: connection lost (${why}); reconnecting…\n`);
       },
     })) {
+      if (hint && event.type === "task.leased") {
+        clearTimeout(hint);
+        hint = null;
+      }
       render(event, bar, options.json === true);
       lastSeq = event.seq;
       if (TERMINAL.has(event.type)) terminal = event;
     }
   } finally {
+    if (hint) clearTimeout(hint);
     process.off("SIGINT", detach);
     process.off("SIGTERM", detach);
     process.off("SIGHUP", detach);
