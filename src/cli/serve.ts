@@ -41,6 +41,10 @@ export function registerServe(program: Command): void {
       "--rate-limit <n>",
       "requests per principal per minute, 0 = off (env ERRAND_RATE_LIMIT; default 10000)",
     )
+    .option(
+      "--metrics <access>",
+      "GET /metrics: public, private (admin key) or off (env ERRAND_METRICS; default public)",
+    )
     .option("--no-worker", "do not run the embedded worker (env ERRAND_WORKER=0)")
     .option(
       "--log-level <level>",

@@ -12,6 +12,7 @@ import { registerAuth } from "./auth.js";
 import { resolveHttpConfig, type HttpConfig, type ResolvedHttpConfig } from "./config.js";
 import { sendError } from "./errors.js";
 import { LiveRequests } from "./live.js";
+import { registerMetrics } from "./metrics.js";
 import { RouteKit } from "./route-kit.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerWorkerRoutes } from "./routes/leases.js";
@@ -114,6 +115,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerWorkerRoutes(kit, engine, live);
   registerReceiptRoutes(kit, engine);
   registerOperatorRoutes(kit, engine, config);
+  registerMetrics(app, kit, engine, live, config.metrics);
   await app.register(mcpHttpPlugin, {
     engine,
     version: config.version,

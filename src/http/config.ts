@@ -18,6 +18,11 @@ export interface HttpConfig {
   readonly rateLimit?: { readonly max: number; readonly windowMs: number } | false;
   readonly sseKeepAliveMs?: number;
   readonly sseRetryMs?: number;
+  /**
+   * `GET /metrics`: `public` (default; DESIGN.md "Security" lists metrics among the endpoints
+   * without a credential), `private` (admin scope) or `off`.
+   */
+  readonly metrics?: "public" | "private" | "off";
   /** The server's version, for health and config output. */
   readonly version?: string;
   /** Further settings shown by `GET /v1/config` (never secrets). */
@@ -30,6 +35,7 @@ export interface ResolvedHttpConfig {
   readonly rateLimit: { readonly max: number; readonly windowMs: number } | false;
   readonly sseKeepAliveMs: number;
   readonly sseRetryMs: number;
+  readonly metrics: "public" | "private" | "off";
   readonly version: string;
   readonly settings: Readonly<Record<string, unknown>>;
 }
@@ -41,6 +47,7 @@ export function resolveHttpConfig(config: HttpConfig = {}): ResolvedHttpConfig {
     rateLimit: config.rateLimit ?? DEFAULT_RATE_LIMIT,
     sseKeepAliveMs: config.sseKeepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS,
     sseRetryMs: config.sseRetryMs ?? DEFAULT_SSE_RETRY_MS,
+    metrics: config.metrics ?? "public",
     version: config.version ?? "0.0.0-dev",
     settings: config.settings ?? {},
   };

@@ -34,6 +34,8 @@ export interface ServerConfig {
   /** Requests per principal per minute; 0 turns the limiter off. */
   readonly rateLimit: number;
   readonly sseKeepAliveMs: number;
+  /** `GET /metrics`: public, private (admin scope) or off. */
+  readonly metrics: "public" | "private" | "off";
   readonly logLevel: LogLevel;
 }
 
@@ -48,6 +50,7 @@ export interface ServeFlags {
   /** commander's `--no-worker` sets this to false. */
   readonly worker?: boolean | undefined;
   readonly rateLimit?: string | number | undefined;
+  readonly metrics?: string | undefined;
   readonly logLevel?: string | undefined;
 }
 
@@ -167,8 +170,17 @@ export function resolveServerConfig(
       100,
       3_600_000,
     ),
+    metrics: metricsAccess(pick(flags.metrics, env.ERRAND_METRICS)),
     logLevel: logLevel as LogLevel,
   };
+}
+
+function metricsAccess(value: string | undefined): ServerConfig["metrics"] {
+  if (value === undefined) return "public";
+  if (value === "public" || value === "private" || value === "off") return value;
+  throw new ConfigError(
+    `--metrics / ERRAND_METRICS must be public, private or off, not ${JSON.stringify(value)}`,
+  );
 }
 
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs and /v1/config. */

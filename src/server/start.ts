@@ -89,6 +89,7 @@ export async function startServer(
         insecure: config.insecure,
         rateLimit: config.rateLimit === 0 ? false : { max: config.rateLimit, windowMs: 60_000 },
         sseKeepAliveMs: config.sseKeepAliveMs,
+        metrics: config.metrics,
         version,
         settings: {
           host: config.host,

@@ -93,6 +93,7 @@ export function registerOperatorRoutes(
           : { max: config.rateLimit.max, window_ms: config.rateLimit.windowMs },
       sse_keep_alive_ms: config.sseKeepAliveMs,
       sse_retry_ms: config.sseRetryMs,
+      metrics: config.metrics,
       ...config.settings,
     }),
   });
