@@ -13,7 +13,7 @@ describe("resolveServerConfig", () => {
       insecure: false,
       bodyLimit: 1024 * 1024,
       worker: true,
-      rateLimit: 10_000,
+      rateLimit: 600_000,
       sseKeepAliveMs: 15_000,
       metrics: "public",
       logLevel: "info",

@@ -39,7 +39,7 @@ export function registerServe(program: Command): void {
     )
     .option(
       "--rate-limit <n>",
-      "requests per principal per minute, 0 = off (env ERRAND_RATE_LIMIT; default 10000)",
+      "requests per principal per minute, 0 = off (env ERRAND_RATE_LIMIT; default 600000)",
     )
     .option(
       "--metrics <access>",
