@@ -141,6 +141,19 @@ describe("two remote workers", () => {
   });
 });
 
+describe("output volume", () => {
+  it("streams megabytes of output from a remote worker without losing a byte", async () => {
+    const size = 3_000_000;
+    const { code, stdout } = await runErrand(
+      ["run", "--", "sh", "-c", `head -c ${size} /dev/zero | tr '\\0' a; echo`],
+      env,
+    );
+    expect(code).toBe(0);
+    expect(stdout.length).toBe(size + 1);
+    expect(stdout).toBe(`${"a".repeat(size)}\n`);
+  });
+});
+
 describe("errand run and watch", () => {
   it("prints stdout and stderr to the right streams and exits with the command's code", async () => {
     const { code, stdout, stderr } = await runErrand(

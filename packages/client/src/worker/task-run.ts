@@ -21,6 +21,24 @@ export interface TaskRunOptions {
 
 /** A server takes at most 1000 events per request (docs/api.md). */
 const MAX_EVENTS_PER_REQUEST = 1000;
+/**
+ * And bodies up to its body limit (1 MiB by default): 256 output events of 16 KiB would be
+ * 4 MiB, so a batch also stops at this many bytes of JSON.
+ */
+const MAX_BATCH_BYTES = 256 * 1024;
+
+/** The events at the head of `buffer` that fit one request. */
+function nextBatch(buffer: readonly PendingEvent[]): PendingEvent[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < buffer.length && n < MAX_EVENTS_PER_REQUEST) {
+    const size = JSON.stringify(buffer[n]!).length + 1;
+    if (n > 0 && bytes + size > MAX_BATCH_BYTES) break;
+    bytes += size;
+    n += 1;
+  }
+  return buffer.slice(0, n);
+}
 const FLUSH_ATTEMPTS = 5;
 const REPORT_ATTEMPTS = 6;
 
@@ -259,7 +277,7 @@ export class TaskRun {
 
   async #drain(): Promise<void> {
     while (this.#buffer.length > 0) {
-      const batch = this.#buffer.slice(0, MAX_EVENTS_PER_REQUEST);
+      const batch = nextBatch(this.#buffer);
       let sent = false;
       for (let attempt = 1; attempt <= FLUSH_ATTEMPTS && !sent; attempt++) {
         try {
