@@ -141,6 +141,50 @@ describe("two remote workers", () => {
   });
 });
 
+describe("worker shutdown", () => {
+  it("SIGTERM lets the grace period pass, then ends the command and releases the task", async () => {
+    const proc = startErrand(
+      [
+        "worker",
+        "--name",
+        "worker-c",
+        "--labels",
+        "c",
+        "--grace",
+        "300",
+        "--kill-grace",
+        "500",
+        "--log-level",
+        "warn",
+      ],
+      env,
+    );
+    const [, idC] = await proc.waitFor(/worker (wkr_\w+) running/);
+    const task = await errand.createTask({
+      kind: "shell",
+      input: { command: "echo $$; sleep 300" },
+      requirements: ["c"],
+    });
+    let pgid = 0;
+    for await (const event of errand.events(task.id)) {
+      if (event.type === "task.output") {
+        pgid = Number((event.data as { text: string }).text.trim());
+        break;
+      }
+    }
+    expect(isGroupAlive(pgid)).toBe(true);
+    proc.child.kill("SIGTERM");
+    expect((await proc.exited).code).toBe(0);
+    expect(isGroupAlive(pgid)).toBe(false);
+    const after = await errand.getTask(task.id);
+    expect(after.state).toBe("queued");
+    expect(after.attempts).toBe(0);
+    const attempts = await errand.listAttempts(task.id);
+    expect(attempts.map((a) => [a.worker_id, a.outcome])).toEqual([[idC, "released"]]);
+    await errand.cancelTask(task.id);
+  });
+});
+
 describe("output volume", () => {
   it("streams megabytes of output from a remote worker without losing a byte", async () => {
     const size = 3_000_000;

@@ -54,6 +54,16 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
+/** Waits for `promise` at most `ms`, leaving no timer behind (it would hold the process open). */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The worker runtime over any transport; `Worker` is this over HTTP.
  *
@@ -162,12 +172,12 @@ export class WorkerRuntime {
         { running: this.#runs.size, grace_ms: graceMs },
         "waiting for running tasks",
       );
-      await Promise.race([all(), sleep(graceMs)]);
+      await within(all(), graceMs);
     }
     if (this.#runs.size > 0) {
       this.#logger.warn({ running: this.#runs.size }, "grace period over; releasing leases");
       await Promise.all([...this.#runs.values()].map((r) => r.run.abort("shutdown")));
-      await Promise.race([all(), sleep(options.abortWaitMs ?? 5_000)]);
+      await within(all(), options.abortWaitMs ?? 5_000);
     }
     this.#transport.close?.();
     this.#logger.info({ worker_id: this.id }, "worker stopped");
