@@ -13,6 +13,7 @@ import type {
   Task,
   TaskError,
   TaskEvent,
+  TaskState,
   TenantEvent,
   WorkerInfo,
 } from "../core/index.js";
@@ -24,6 +25,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   ErrandError,
   STATE_EVENT_TYPES,
+  TASK_STATES,
   canonicalJson,
   isId,
   isTerminal,
@@ -172,6 +174,27 @@ export class Engine {
     return this.#closed;
   }
 
+  /** Which store backs this engine, for health and config output. */
+  get backend(): Store["backend"] {
+    return this.store.backend;
+  }
+
+  /** Throws when the store does not answer. */
+  async ping(): Promise<void> {
+    await this.store.ping();
+  }
+
+  /** How many tasks of the tenant are in each state, for metrics. */
+  async taskCounts(tenantId: string): Promise<Record<TaskState, number>> {
+    const counts = await Promise.all(
+      TASK_STATES.map((state) => this.store.countTasks(tenantId, state)),
+    );
+    return Object.fromEntries(TASK_STATES.map((state, i) => [state, counts[i]!])) as Record<
+      TaskState,
+      number
+    >;
+  }
+
   // ---------------------------------------------------------------- credentials
 
   /** Resolves a bearer token to its principal, or throws `unauthenticated`. */
@@ -313,7 +336,12 @@ export class Engine {
     return task;
   }
 
-  async listTasks(principal: Principal, request: ListTasksRequest): Promise<Page<Task>> {
+  /** Tasks of the caller's tenant, newest first; `mine` keeps only those the caller created. */
+  async listTasks(
+    principal: Principal,
+    request: ListTasksRequest,
+    options: { readonly mine?: boolean } = {},
+  ): Promise<Page<Task>> {
     requireScope(principal, "tasker", "worker");
     const filter: {
       -readonly [K in keyof TaskFilter]: TaskFilter[K];
@@ -328,6 +356,7 @@ export class Engine {
           ? { key: request.label }
           : { key: request.label.slice(0, eq), value: request.label.slice(eq + 1) };
     }
+    if (options.mine) filter.createdBy = principal.id;
     if (request.cursor !== undefined && !isId("task", request.cursor)) {
       throw new ErrandError("invalid_cursor", "cursor is not one this server gave out");
     }

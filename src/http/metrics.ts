@@ -51,10 +51,8 @@ export function registerMetrics(
     labelNames: ["state"] as const,
     registers: [registry],
     async collect() {
-      const counts = await Promise.all(
-        TASK_STATES.map((state) => engine.store.countTasks(DEFAULT_TENANT, state)),
-      );
-      TASK_STATES.forEach((state, i) => this.set({ state }, counts[i]!));
+      const counts = await engine.taskCounts(DEFAULT_TENANT);
+      TASK_STATES.forEach((state) => this.set({ state }, counts[state]));
     },
   });
 

@@ -122,10 +122,10 @@ export class McpTaskHandlers {
       if (cursor !== undefined && !isId("task", cursor)) {
         throw new ErrandError("invalid_cursor", "cursor is not one this server gave out");
       }
-      const page = await this.engine.store.listTasks(
-        this.principal.tenantId,
-        { createdBy: this.principal.id },
-        { cursor: cursor ?? null, limit: LIST_LIMIT },
+      const page = await this.engine.listTasks(
+        this.principal,
+        { ...(cursor !== undefined ? { cursor } : {}), limit: LIST_LIMIT },
+        { mine: true },
       );
       return {
         tasks: page.items.map(toMcpTask),

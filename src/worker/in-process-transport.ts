@@ -132,8 +132,8 @@ export class InProcessTransport implements WorkerTransport {
         return;
       }
       // A notifier that carries no events (across nodes) only says "something happened".
-      void this.#engine.store.getTask(this.#principal.tenantId, taskId).then(
-        (task) => task?.state === "canceled" && fire(),
+      void this.#engine.getTask(this.#principal, taskId).then(
+        (task) => task.state === "canceled" && fire(),
         () => {},
       );
     });

@@ -63,14 +63,14 @@ export function registerOperatorRoutes(
     handler: async ({ request, reply }) => {
       let status: "ok" | "degraded" = "ok";
       try {
-        await engine.store.ping();
+        await engine.ping();
       } catch (err) {
         request.log.warn({ err }, "health check: the store does not answer");
         status = "degraded";
       }
       if (engine.closed) status = "degraded";
       reply.code(status === "ok" ? 200 : 503);
-      return { status, backend: engine.store.backend, version: config.version };
+      return { status, backend: engine.backend, version: config.version };
     },
   });
 
@@ -82,7 +82,7 @@ export function registerOperatorRoutes(
     responses: { 200: "The configuration." },
     handler: async ({ principal }) => ({
       version: config.version,
-      backend: engine.store.backend,
+      backend: engine.backend,
       tenant: principal.tenantId,
       principal: { id: principal.id, scopes: principal.scopes, via: principal.via },
       body_limit: config.bodyLimit,
