@@ -16,6 +16,7 @@ describe("resolveServerConfig", () => {
       rateLimit: 600_000,
       sseKeepAliveMs: 15_000,
       metrics: "public",
+      allowedOrigins: [],
       logLevel: "info",
     });
     expect(sqlitePath({ dataDir: "/srv/app/.errand", db: null })).toBe(
@@ -92,5 +93,28 @@ describe("resolveServerConfig", () => {
     expect(redactDbUrl("postgres://errand:s3cret@db:5432/errand")).toBe(
       "postgres://errand:***@db:5432/errand",
     );
+  });
+
+  it("takes allowed origins from the flag or a comma-separated variable, and refuses non-origins", () => {
+    expect(resolveServerConfig({}, {}, "/srv").allowedOrigins).toEqual([]);
+    expect(
+      resolveServerConfig(
+        {},
+        { ERRAND_ALLOWED_ORIGINS: "https://a.example, http://b.example:8080" },
+        "/srv",
+      ).allowedOrigins,
+    ).toEqual(["https://a.example", "http://b.example:8080"]);
+    expect(
+      resolveServerConfig(
+        { allowedOrigin: ["https://c.example/"] },
+        { ERRAND_ALLOWED_ORIGINS: "https://a.example" },
+        "/srv",
+      ).allowedOrigins,
+    ).toEqual(["https://c.example"]);
+    for (const bad of ["not a url", "https://a.example/path", "file:///etc"]) {
+      expect(() => resolveServerConfig({ allowedOrigin: [bad] }, {}, "/srv")).toThrow(
+        /--allowed-origin/,
+      );
+    }
   });
 });

@@ -45,6 +45,10 @@ export function registerServe(program: Command): void {
       "--metrics <access>",
       "GET /metrics: public, private (admin key) or off (env ERRAND_METRICS; default public)",
     )
+    .option(
+      "--allowed-origin <origin...>",
+      "browser origins allowed on /mcp besides loopback ones (env ERRAND_ALLOWED_ORIGINS, comma-separated)",
+    )
     .option("--no-worker", "do not run the embedded worker (env ERRAND_WORKER=0)")
     .option(
       "--log-level <level>",

@@ -120,6 +120,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     engine,
     version: config.version,
     bodyLimit: config.bodyLimit,
+    allowedOrigins: config.allowedOrigins,
     config: () => config.settings,
   });
   await app.ready();

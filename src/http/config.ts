@@ -29,6 +29,11 @@ export interface HttpConfig {
    * without a credential), `private` (admin scope) or `off`.
    */
   readonly metrics?: "public" | "private" | "off";
+  /**
+   * Browser origins allowed to call `/mcp` besides loopback ones; a request whose Origin is
+   * present and not listed answers `403 forbidden_origin` (DNS-rebinding protection).
+   */
+  readonly allowedOrigins?: readonly string[];
   /** The server's version, for health and config output. */
   readonly version?: string;
   /** Further settings shown by `GET /v1/config` (never secrets). */
@@ -42,6 +47,7 @@ export interface ResolvedHttpConfig {
   readonly sseKeepAliveMs: number;
   readonly sseRetryMs: number;
   readonly metrics: "public" | "private" | "off";
+  readonly allowedOrigins: readonly string[];
   readonly version: string;
   readonly settings: Readonly<Record<string, unknown>>;
 }
@@ -54,6 +60,7 @@ export function resolveHttpConfig(config: HttpConfig = {}): ResolvedHttpConfig {
     sseKeepAliveMs: config.sseKeepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS,
     sseRetryMs: config.sseRetryMs ?? DEFAULT_SSE_RETRY_MS,
     metrics: config.metrics ?? "public",
+    allowedOrigins: config.allowedOrigins ?? [],
     version: config.version ?? "0.0.0-dev",
     settings: config.settings ?? {},
   };

@@ -36,6 +36,8 @@ export interface ServerConfig {
   readonly sseKeepAliveMs: number;
   /** `GET /metrics`: public, private (admin scope) or off. */
   readonly metrics: "public" | "private" | "off";
+  /** Browser origins allowed on /mcp besides loopback ones. */
+  readonly allowedOrigins: readonly string[];
   readonly logLevel: LogLevel;
 }
 
@@ -51,6 +53,7 @@ export interface ServeFlags {
   readonly worker?: boolean | undefined;
   readonly rateLimit?: string | number | undefined;
   readonly metrics?: string | undefined;
+  readonly allowedOrigin?: readonly string[] | undefined;
   readonly logLevel?: string | undefined;
 }
 
@@ -171,8 +174,32 @@ export function resolveServerConfig(
       3_600_000,
     ),
     metrics: metricsAccess(pick(flags.metrics, env.ERRAND_METRICS)),
+    allowedOrigins: origins(flags.allowedOrigin ?? env.ERRAND_ALLOWED_ORIGINS?.split(",")),
     logLevel: logLevel as LogLevel,
   };
+}
+
+function origins(values: readonly string[] | undefined): readonly string[] {
+  const out: string[] = [];
+  for (const raw of values ?? []) {
+    const value = raw.trim();
+    if (value === "") continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(
+        `--allowed-origin / ERRAND_ALLOWED_ORIGINS: not an origin: ${JSON.stringify(value)}`,
+      );
+    }
+    if (url.origin === "null" || url.origin !== value.replace(/\/$/, "")) {
+      throw new ConfigError(
+        `--allowed-origin / ERRAND_ALLOWED_ORIGINS takes origins like https://app.example.com, not ${JSON.stringify(value)}`,
+      );
+    }
+    out.push(url.origin);
+  }
+  return out;
 }
 
 function metricsAccess(value: string | undefined): ServerConfig["metrics"] {

@@ -90,6 +90,7 @@ export async function startServer(
         rateLimit: config.rateLimit === 0 ? false : { max: config.rateLimit, windowMs: 60_000 },
         sseKeepAliveMs: config.sseKeepAliveMs,
         metrics: config.metrics,
+        allowedOrigins: config.allowedOrigins,
         version,
         settings: {
           host: config.host,
