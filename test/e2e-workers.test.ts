@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Errand, type Task } from "@errand/client";
 import { isGroupAlive } from "../src/worker/process-group.js";
@@ -17,6 +18,8 @@ import {
   type Proc,
   type ServerProc,
 } from "./fixtures/processes.js";
+
+const FAKE_CLAUDE = fileURLToPath(new URL("./fixtures/fake-claude.mjs", import.meta.url));
 
 let dir: string;
 let server: ServerProc;
@@ -39,6 +42,8 @@ async function startWorker(name: string, label: string): Promise<[Proc, string]>
       "2",
       "--kill-grace",
       "500",
+      "--agent-command",
+      `${process.execPath} ${FAKE_CLAUDE}`,
       "--log-level",
       "warn",
     ],
@@ -138,6 +143,22 @@ describe("two remote workers", () => {
     await waitUntil(() => !isGroupAlive(pgid), "the process group to end");
     const watched = await runErrand(["watch", id], env);
     expect(watched.code).toBe(4);
+  });
+});
+
+describe("agent tasks on a remote worker", () => {
+  it("records the model on the attempt through the lease meta endpoint", async () => {
+    const task = await errand.createTask({
+      kind: "agent",
+      input: { prompt: "list files", model: "claude-haiku-4-5" },
+    });
+    const done = await errand.waitForTask(task.id);
+    expect(done.state).toBe("succeeded");
+    expect(done.result).toMatchObject({ result: "Done: one file.", model: "claude-haiku-4-5" });
+    const [attempt] = await errand.listAttempts(task.id);
+    expect(attempt?.meta).toMatchObject({ provider: "anthropic", model: "claude-haiku-4-5" });
+    const shown = await runErrand(["attempts", task.id], env);
+    expect(shown.stdout).toMatch(/succeeded .* claude-haiku-4-5/);
   });
 });
 
