@@ -158,6 +158,21 @@ describe("shell adapter", () => {
     expect(events.some((e) => e.type === "task.log")).toBe(true);
   });
 
+  it("applies resource limits: a busy loop past cpu_seconds is killed", async () => {
+    const { task } = await run({
+      kind: "shell",
+      input: { command: "while :; do :; done", limits: { cpu_seconds: 1 } },
+    });
+    expect(task.state).toBe("failed");
+    expect(task.error?.code).toBe("signal");
+    expect(["SIGXCPU", "SIGKILL"]).toContain((task.error?.details as { signal: string }).signal);
+  });
+
+  it("rejects unknown limits as invalid input", async () => {
+    const { task } = await run({ kind: "shell", input: { argv: ["true"], limits: { gpus: 1 } } });
+    expect(task.error?.code).toBe("invalid_input");
+  });
+
   it("fails a command that cannot start, for good", async () => {
     const { task } = await run({
       kind: "shell",

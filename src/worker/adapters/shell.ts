@@ -9,7 +9,10 @@
  * - `timeout_ms`: kill the command after this long (it fails with code `timeout`);
  * - `output_limit_bytes` (default 10 MiB): output beyond it is dropped, a `task.log` says so;
  * - `stdin`: text written to the command's standard input (default: none, closed);
- * - `sandbox: true`: run inside bubblewrap (also forced on by the worker's `sandbox` option).
+ * - `sandbox: true`: run inside bubblewrap (also forced on by the worker's `sandbox` option);
+ * - `limits`: `{cpu_seconds, memory_bytes, file_size_bytes, open_files, processes}`, set with
+ *   prlimit(1) as the command starts (a command past its CPU or file size limit is killed by
+ *   the kernel and fails with code `signal`).
  *
  * stdout and stderr become `task.output` events with their stream. Exit code 0 succeeds with
  * `{ exit_code: 0, signal: null, output_bytes, truncated }`. Any other outcome fails for good
@@ -25,7 +28,14 @@ import type { Handler } from "@errand/client";
 import { TaskFailure } from "@errand/client";
 import { asObject, invalidInput, optionalInt, optionalString } from "./input.js";
 import { runCommand } from "../run-command.js";
-import { bwrapArgs, findBwrap } from "../sandbox.js";
+import {
+  LIMIT_FLAGS,
+  bwrapArgs,
+  findBwrap,
+  findPrlimit,
+  prlimitArgs,
+  type ResourceLimits,
+} from "../sandbox.js";
 
 export interface ShellOptions {
   /** Run every shell task in the sandbox. */
@@ -62,6 +72,24 @@ interface ShellInput {
   killGraceMs: number | undefined;
   stdin: string | undefined;
   sandbox: boolean;
+  limits: ResourceLimits | null;
+}
+
+function parseLimits(raw: unknown): ResourceLimits | null {
+  if (raw === undefined || raw === null) return null;
+  const obj = asObject("shell", raw);
+  const out: Record<string, number> = {};
+  for (const field of Object.keys(obj)) {
+    if (!(field in LIMIT_FLAGS)) {
+      throw invalidInput(
+        "shell",
+        `unknown limit ${field} (${Object.keys(LIMIT_FLAGS).join(", ")})`,
+      );
+    }
+    const value = optionalInt("shell", obj, field, 1, Number.MAX_SAFE_INTEGER);
+    if (value !== undefined) out[field] = value;
+  }
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 function parseInput(raw: unknown): ShellInput {
@@ -111,6 +139,7 @@ function parseInput(raw: unknown): ShellInput {
     killGraceMs: optionalInt("shell", input, "kill_grace_ms", 0, 600_000),
     stdin: optionalString("shell", input, "stdin"),
     sandbox: input.sandbox === true,
+    limits: parseLimits(input.limits),
   };
 }
 
@@ -146,6 +175,16 @@ export function shellAdapter(options: ShellOptions = {}): Handler {
       workDir = scratch;
     }
     let argv = input.argv;
+    if (input.limits) {
+      const prlimit = findPrlimit();
+      if (!prlimit) {
+        throw new TaskFailure("limits requested but prlimit (util-linux) is not installed", {
+          retryable: false,
+          code: "limits_unavailable",
+        });
+      }
+      argv = [prlimit, ...prlimitArgs(input.limits), ...argv];
+    }
     if (sandbox) {
       const bwrap = findBwrap();
       if (!bwrap) {
