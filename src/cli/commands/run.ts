@@ -21,6 +21,7 @@ interface RunFlags extends ClientFlags {
   envAllow?: string[];
   timeout?: string;
   sandbox?: boolean;
+  limit?: string[];
   maxAttempts?: string;
   idempotencyKey?: string;
   label?: string[];
@@ -60,6 +61,11 @@ export function registerRun(program: Command): void {
     )
     .option("--timeout <ms>", "kill the command after this many ms")
     .option("--sandbox", "run inside bubblewrap: read-only root, private work dir, no network")
+    .option(
+      "--limit <NAME=N>",
+      "resource limit: cpu_seconds, memory_bytes, file_size_bytes, open_files, processes (repeatable)",
+      collect,
+    )
     .option("--max-attempts <n>", "attempts if a worker dies or the lease is lost (default 3)")
     .option("--idempotency-key <key>", "the same key returns the same task")
     .option("-l, --label <KEY=VALUE>", "label the task (repeatable)", collect)
@@ -82,6 +88,7 @@ Examples:
   errand run -- make test
   errand run -- sh -c 'echo out; echo err >&2; exit 3'
   errand run --detach --timeout 600000 -- ./long-job.sh
+  errand run --sandbox --limit cpu_seconds=60 --limit memory_bytes=2000000000 -- make test
   errand run 'du -sh * | sort -h'`,
     )
     .action(
@@ -94,6 +101,12 @@ Examples:
         if (flags.timeout !== undefined)
           input.timeout_ms = positiveInt("--timeout", flags.timeout, 0);
         if (flags.sandbox) input.sandbox = true;
+        const limits = keyValues("--limit", flags.limit);
+        if (Object.keys(limits).length > 0) {
+          input.limits = Object.fromEntries(
+            Object.entries(limits).map(([k, v]) => [k, positiveInt(`--limit ${k}`, v, 1)]),
+          );
+        }
         const request: CreateTaskRequest = { kind: "shell", input };
         if (flags.maxAttempts !== undefined) {
           request.max_attempts = positiveInt("--max-attempts", flags.maxAttempts, 3);
