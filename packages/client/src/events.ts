@@ -61,7 +61,17 @@ export async function* streamEvents(
       const res = await http.fetch(http.url(path), { headers, signal: connection.signal });
       if (res.status === 204) return;
       if (!res.ok) throw errorFromResponse(res.status, await res.text());
-      if (!res.body) throw new ErrandApiError("invalid_response", "the stream has no body");
+      const type = res.headers.get("content-type") ?? "";
+      if (!res.body || !type.startsWith("text/event-stream")) {
+        await res.body?.cancel();
+        throw new ErrandApiError(
+          "invalid_response",
+          `expected an event stream, got ${type || "nothing"}`,
+          {
+            status: res.status,
+          },
+        );
+      }
       const parser = new SseParser();
       const decoder = new TextDecoder();
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
