@@ -227,6 +227,7 @@ export class WorkerRuntime {
         continue;
       }
       let leases: ClaimedLease[];
+      const asked = Date.now();
       try {
         leases = await this.#transport.claim(
           {
@@ -238,6 +239,11 @@ export class WorkerRuntime {
           stop,
         );
         backoff = 0;
+        if (leases.length === 0 && Date.now() - asked < 50 && !stop.aborted) {
+          // A long-poll should wait for work; an empty answer at once (a server closing down,
+          // a proxy) must not turn this loop into a busy one.
+          await sleep(250, stop);
+        }
       } catch (err) {
         if (stop.aborted) break;
         if (hasCode(err, "worker_not_found")) {
