@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -185,8 +186,16 @@ describe("shell adapter", () => {
   });
 });
 
+/** bwrap is installed and may create namespaces here (some hosts forbid unprivileged ones). */
+function usableBwrap(): string | null {
+  const path = findBwrap();
+  if (!path) return null;
+  const probe = spawnSync(path, ["--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"]);
+  return probe.status === 0 ? path : null;
+}
+
 describe("shell adapter in the bubblewrap sandbox", () => {
-  const bwrap = findBwrap();
+  const bwrap = usableBwrap();
   let server: Server;
   let port = 0;
   let outside: string;
@@ -194,7 +203,7 @@ describe("shell adapter in the bubblewrap sandbox", () => {
   beforeAll(async () => {
     if (!bwrap) {
       console.warn(
-        "SKIP sandbox tests: bubblewrap (bwrap) is not installed; apt-get install -y bubblewrap",
+        "SKIP sandbox tests: bubblewrap (bwrap) is not installed or may not create namespaces here; apt-get install -y bubblewrap",
       );
       return;
     }
