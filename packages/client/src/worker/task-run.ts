@@ -27,6 +27,9 @@ const MAX_EVENTS_PER_REQUEST = 1000;
  */
 const MAX_BATCH_BYTES = 256 * 1024;
 
+/** `ctx.output` splits text into events of at most this many characters. */
+const MAX_OUTPUT_TEXT = 32 * 1024;
+
 /** The events at the head of `buffer` that fit one request. */
 function nextBatch(buffer: readonly PendingEvent[]): PendingEvent[] {
   let bytes = 0;
@@ -179,7 +182,13 @@ export class TaskRun {
       log: (message: string, level: LogLevel = "info") =>
         this.#push({ type: "task.log", data: { level, message } }),
       output: (stream, text) => {
-        if (text.length > 0) this.#push({ type: "task.output", data: { stream, text } });
+        // Long text goes out in pieces: one event must fit a request body (MAX_BATCH_BYTES).
+        for (let i = 0; i < text.length; i += MAX_OUTPUT_TEXT) {
+          this.#push({
+            type: "task.output",
+            data: { stream, text: text.slice(i, i + MAX_OUTPUT_TEXT) },
+          });
+        }
       },
       artifact: (data) => this.#push({ type: "task.artifact", data }),
       setMeta: async (meta) => {
