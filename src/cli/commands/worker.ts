@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { pino } from "pino";
 import { Worker } from "@errand/client";
 import { BUILTIN_KINDS, builtinAdapters } from "../../worker/adapters/index.js";
+import { errandVersion } from "../../server/version.js";
 import { findBwrap } from "../../worker/sandbox.js";
 import { DEFAULT_ENV_ALLOW } from "../../worker/adapters/shell.js";
 import {
@@ -96,7 +97,7 @@ Examples:
           concurrency: positiveInt("--concurrency", flags.concurrency, 4),
           labels: list(flags.labels),
           name: flags.name ?? `${process.env.HOSTNAME ?? "worker"}-${process.pid}`,
-          version: "errand",
+          version: `errand ${errandVersion()}`,
           logger,
         });
         for (const [kind, handler] of Object.entries(adapters)) {
