@@ -1,12 +1,13 @@
 /** `errand worker`: the worker runtime with the built-in adapters, against a remote server. */
 import type { Command } from "commander";
 import { pino } from "pino";
-import { Worker } from "@errand/client";
+import { UnavailableError, Worker, type WorkerRecord } from "@errand/client";
 import { BUILTIN_KINDS, builtinAdapters } from "../../worker/adapters/index.js";
 import { errandVersion } from "../../server/version.js";
 import { findBwrap } from "../../worker/sandbox.js";
 import { DEFAULT_ENV_ALLOW } from "../../worker/adapters/shell.js";
 import {
+  EXIT,
   UsageError,
   action,
   clientOptions,
@@ -28,6 +29,42 @@ interface WorkerFlags extends ClientFlags {
   envAllow?: string;
   agentCommand?: string;
   logLevel?: string;
+}
+
+/**
+ * Announces the worker, waiting for the server while it cannot be reached (a worker may start
+ * before its server); resolves null when interrupted by SIGINT/SIGTERM meanwhile.
+ */
+async function startWhenReachable(
+  runtime: Worker,
+  logger: pino.Logger,
+): Promise<WorkerRecord | null> {
+  const interrupted = new AbortController();
+  const onSignal = () => interrupted.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    for (let failures = 1; ; failures++) {
+      try {
+        return await runtime.start();
+      } catch (err) {
+        if (!(err instanceof UnavailableError)) throw err;
+        const waitMs = Math.min(500 * 2 ** (failures - 1), 10_000);
+        logger.warn({ err: err.message, retry_in_ms: waitMs }, "server not reachable; retrying");
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, waitMs);
+          interrupted.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        if (interrupted.signal.aborted) return null;
+      }
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
 }
 
 export function registerWorker(program: Command): void {
@@ -106,7 +143,8 @@ Examples:
         const graceMs = flags.grace === undefined ? 30_000 : Number(flags.grace);
         if (!Number.isFinite(graceMs) || graceMs < 0)
           throw new UsageError("--grace must be a number of ms");
-        const record = await runtime.start();
+        const record = await startWhenReachable(runtime, logger);
+        if (!record) return EXIT.detached;
         process.stderr.write(
           `errand: worker ${record.id} running ${record.kinds.join(", ")} against ${resolveServer(flags)}\n`,
         );
