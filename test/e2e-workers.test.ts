@@ -267,6 +267,30 @@ describe("errand run and watch", () => {
     expect(down.stderr).toMatch(/^errand: network_error: cannot reach/);
   });
 
+  it("creates, lists and revokes keys, and a revoked key stops working", async () => {
+    const created = await runErrand(
+      ["keys", "create", "--name", "laptop", "--scopes", "tasker"],
+      env,
+    );
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^ek_/);
+    const [, keyId] = created.stderr.match(/created (key_\w+)/)!;
+    const listed = await runErrand(["keys", "list", "--json"], env);
+    const items = (JSON.parse(listed.stdout) as { items: { id: string; scopes: string[] }[] })
+      .items;
+    expect(items.find((k) => k.id === keyId)?.scopes).toEqual(["tasker"]);
+    const asLaptop = { ...env, ERRAND_KEY: key };
+    expect((await runErrand(["ls", "--limit", "1"], asLaptop)).code).toBe(0);
+    const denied = await runErrand(["keys", "list"], asLaptop);
+    expect(denied.code).toBe(77);
+    expect(denied.stderr).toMatch(/^errand: insufficient_scope: /);
+    expect((await runErrand(["keys", "revoke", keyId!], env)).stdout).toBe(`${keyId} revoked\n`);
+    const revoked = await runErrand(["ls"], asLaptop);
+    expect(revoked.code).toBe(77);
+    expect(revoked.stderr).toMatch(/^errand: unauthenticated: /);
+  });
+
   it("reads tasks as tables and JSON", async () => {
     const task = await errand.createTask({ kind: "shell", input: { argv: ["true"] } });
     await errand.waitForTask(task.id);
