@@ -145,11 +145,16 @@ export class TaskRun {
    */
   abort(reason: AbortReason): Promise<void> {
     if (this.#abort.signal.aborted) return this.#released ?? Promise.resolve();
-    const wasSettled = this.#settled;
+    if (this.#settled) {
+      // The handler is done and its outcome is being reported: let that finish as it is.
+      this.#abort.abort(new TaskAbortedError(reason));
+      this.#released = Promise.resolve();
+      return this.#released;
+    }
     this.#settled = true;
     this.#stopRenewing();
     this.#abort.abort(new TaskAbortedError(reason));
-    if (reason === "shutdown" && !wasSettled) {
+    if (reason === "shutdown") {
       this.#released = this.#flushAll().then(() =>
         withRetries(() =>
           this.#options.transport.release(this.leaseId, "worker shutting down"),
