@@ -212,12 +212,9 @@ export class TaskRun {
 
   #scheduleRenew(): void {
     if (this.#settled) return;
-    const expires = Date.parse(this.lease.expires_at);
-    const ttl = Number.isFinite(expires)
-      ? Math.max(expires - Date.now(), 0)
-      : this.lease.task.lease_ttl_ms;
-    // About every TTL/3: two renewals can fail in a row before the lease runs out.
-    const every = Math.max(Math.floor(Math.min(ttl, this.lease.task.lease_ttl_ms) / 3), 100);
+    // About every TTL/3: two renewals can fail in a row before the lease runs out. Counted from
+    // the task's TTL, not from `expires_at`, so a worker whose clock is off renews on time too.
+    const every = Math.max(Math.floor(this.lease.task.lease_ttl_ms / 3), 100);
     this.#renewTimer = setTimeout(() => void this.#renew(), every);
   }
 
