@@ -31,9 +31,8 @@ const workload: Workload = QUICK
 const subjects: Record<string, () => Subject> = {
   "errand-pg": () => errandSubject({ backend: "postgres", url: PG_URL, poolSize: 10 }),
   "errand-pg-tuned": () =>
-    errandSubject({ backend: "postgres", url: PG_URL, poolSize: 10, prefetch: 200 }),
+    errandSubject({ backend: "postgres", url: PG_URL, poolSize: 10, prefetch: 500 }),
   "errand-sqlite": () => errandSubject({ backend: "sqlite" }),
-  "errand-sqlite-tuned": () => errandSubject({ backend: "sqlite", prefetch: 200 }),
   "graphile-default": () => graphileSubject({ url: PG_URL, tuned: false }),
   "graphile-tuned": () => graphileSubject({ url: PG_URL, tuned: true }),
   "pg-boss": () => pgBossSubject({ url: PG_URL, tuned: false }),

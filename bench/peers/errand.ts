@@ -33,43 +33,66 @@ export function errandSubject(options: ErrandOptions): Subject {
   const schema = `bench_errand_${process.pid}`;
 
   /**
-   * A worker at `concurrency`: at most that many jobs run at once. It claims in batches to keep
-   * `prefetch` leases at hand (= concurrency: claim only for free slots; more: a local queue).
+   * A worker at `concurrency`: at most that many handlers run at once. It claims in batches to
+   * keep `prefetch` leases at hand (= concurrency: claim only for free slots). With
+   * `detachWrites`, a slot frees when the handler returns and the job's event and completion are
+   * written behind it (as graphile-worker's batched completion does), so the store's group
+   * commit sees many at once; every lease still ends completed before the clock stops.
    */
   async function work(
     concurrency: number,
     prefetch: number,
+    detachWrites: boolean,
     until: () => boolean,
     onStart: (taskId: string) => void,
   ): Promise<void> {
     const w = await engine.announceWorker(worker, { name: "bench", kinds: ["noop"] });
     const local: { leaseId: string; taskId: string }[] = [];
     let inflight = 0;
+    let held = 0;
     let wake = deferred();
-    const running = new Set<Promise<void>>();
+    const pending = new Set<Promise<void>>();
+    const notify = () => {
+      const d = wake;
+      wake = deferred();
+      d.resolve();
+    };
+    const track = (p: Promise<void>, done: () => void) => {
+      const tracked = p.finally(() => {
+        pending.delete(tracked);
+        done();
+      });
+      pending.add(tracked);
+    };
     const start = () => {
       while (inflight < concurrency && local.length > 0) {
         const lease = local.shift()!;
         inflight++;
-        const job = (async () => {
-          onStart(lease.taskId);
+        const finish = async () => {
           await engine.appendEvents(worker, lease.leaseId, [
             { type: "task.progress", data: { current: 1, total: 1 } },
           ]);
           await engine.complete(worker, lease.leaseId, null);
-        })().finally(() => {
+        };
+        const handler = (async () => {
+          onStart(lease.taskId); // the no-op job
+          if (!detachWrites) await finish();
+          else
+            track(finish(), () => {
+              held--;
+              notify();
+            });
+        })();
+        track(handler, () => {
           inflight--;
-          running.delete(job);
+          if (!detachWrites) held--;
           start();
-          const d = wake;
-          wake = deferred();
-          d.resolve();
+          notify();
         });
-        running.add(job);
       }
     };
     while (!until()) {
-      const want = prefetch - local.length - inflight;
+      const want = prefetch - held;
       if (want <= 0) {
         await wake.promise;
         continue;
@@ -79,10 +102,11 @@ export function errandSubject(options: ErrandOptions): Subject {
         max: Math.min(100, want),
         wait_ms: 200,
       });
+      held += leases.length;
       for (const l of leases) local.push({ leaseId: l.leaseId, taskId: l.task.id });
       start();
     }
-    await Promise.all(running);
+    while (pending.size > 0) await Promise.all(pending);
   }
 
   return {
@@ -93,7 +117,7 @@ export function errandSubject(options: ErrandOptions): Subject {
       (options.backend === "postgres"
         ? `engine in-process, pool ${options.poolSize ?? 10}, group-committed lease writes, synchronous_commit on`
         : "engine in-process, WAL, synchronous=NORMAL") +
-      `, concurrency 10, ${options.prefetch ? `claims up to 100 per call to keep ${options.prefetch} leases at hand` : "claims only for free slots"}, 3 events/job (leased, progress, succeeded)`,
+      `, concurrency 10, ${options.prefetch ? `up to ${options.prefetch} leases at hand (claims of up to 100), event and completion written behind the handler` : "claims only for free slots, waits for each completion"}, 3 events/job (leased, progress, succeeded)`,
     async setup() {
       if (options.backend === "postgres") {
         const s = openPostgresStore({
@@ -130,6 +154,7 @@ export function errandSubject(options: ErrandOptions): Subject {
       await work(
         concurrency,
         options.prefetch ?? concurrency,
+        options.prefetch !== undefined,
         () => started >= n,
         () => started++,
       );
@@ -150,6 +175,7 @@ export function errandSubject(options: ErrandOptions): Subject {
       const worker = work(
         10,
         10,
+        false,
         () => stop,
         () => waiter.resolve(performance.now()),
       );
