@@ -98,7 +98,8 @@ describe("two remote workers", () => {
     const task = await errand.createTask({
       kind: "shell",
       input: { command: "echo started; sleep 2; echo finished" },
-      lease_ttl_ms: 1_000,
+      // Short, so the takeover comes soon; 2 s leaves a slow machine room for the renewals.
+      lease_ttl_ms: 2_000,
       max_attempts: 3,
     });
     const running = await waitUntil(async () => {
