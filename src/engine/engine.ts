@@ -18,7 +18,6 @@ import type {
   WorkerInfo,
 } from "../core/index.js";
 import {
-  ChainVerifier,
   DEFAULT_BACKOFF,
   DEFAULT_LEASE_TTL_MS,
   DEFAULT_MAX_RENEWALS,
@@ -28,8 +27,6 @@ import {
   TASK_STATES,
   canonicalJson,
   isId,
-  isTerminal,
-  isTerminalEventType,
   newId,
   sha256Hex,
   systemClock,
@@ -42,16 +39,12 @@ import type {
   TaskFilter,
   TransitionOutcome,
 } from "../store/store.js";
-import {
-  hasScope,
-  issueKey,
-  parseToken,
-  requireScope,
-  verifyKey,
-  type IssuedKey,
-} from "./api-keys.js";
+import { issueKey, parseToken, requireScope, verifyKey, type IssuedKey } from "./api-keys.js";
 import { Doorbell } from "./doorbell.js";
-import { LocalNotifier, type Notifier, type TaskEventsSignal } from "./notifier.js";
+import { EventLog, FALLBACK_POLL_MS, type EventPage, type VerifyResult } from "./event-log.js";
+import { loadTask } from "./lookups.js";
+import { Obligations } from "./obligations.js";
+import { LocalNotifier, type Notifier } from "./notifier.js";
 import { ReceiptSigner, type Receipt } from "./receipts.js";
 import type {
   AnnounceWorkerRequest,
@@ -63,9 +56,6 @@ import type {
 export const DEFAULT_TENANT = "default";
 const KEY_CACHE_MS = 5_000;
 const WORKER_TOUCH_MS = 5_000;
-/** Long waits re-check the store at least this often, so a lost notification costs latency only. */
-const FALLBACK_POLL_MS = 1_000;
-const EVENT_PAGE = 1_000;
 
 export interface Logger {
   info(obj: unknown, msg?: string): void;
@@ -107,26 +97,15 @@ export interface RenewResult {
   readonly task: Task;
 }
 
-export interface EventPage {
-  readonly events: readonly TaskEvent[];
-  readonly nextAfter: number;
-  readonly task: Task;
-}
-
-export type VerifyResult =
-  | { readonly ok: true; readonly checked: number; readonly headHash: string }
-  | {
-      readonly ok: false;
-      readonly checked: number;
-      readonly badSeq: number;
-      readonly reason: "hash_mismatch" | "seq_gap" | "head_mismatch";
-    };
+export type { EventPage, VerifyResult };
 
 export class Engine {
   readonly store: Store;
   readonly clock: Clock;
   readonly notifier: Notifier;
   readonly receipts: ReceiptSigner;
+  readonly log: EventLog;
+  readonly obligations: Obligations;
   readonly nodeId: string;
   readonly #random: () => number;
   readonly #logger: Logger;
@@ -146,7 +125,9 @@ export class Engine {
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger ?? silentLogger;
     this.nodeId = options.nodeId ?? `node-${process.pid}`;
+    this.log = new EventLog(this.store, this.notifier);
     this.receipts = new ReceiptSigner(this.store, options.issuer ?? "errand");
+    this.obligations = new Obligations(this.store, this.receipts, this.clock);
     const interval = options.sweepIntervalMs ?? 1_000;
     if (interval > 0) {
       this.#sweepTimer = setInterval(() => void this.#sweepTick(), interval);
@@ -329,11 +310,8 @@ export class Engine {
     return this.#task(principal.tenantId, id);
   }
 
-  async #task(tenantId: string, id: string): Promise<Task> {
-    if (!isId("task", id)) throw new ErrandError("invalid_id", `not a task id: ${id}`);
-    const task = await this.store.getTask(tenantId, id);
-    if (!task) throw new ErrandError("task_not_found", `no task ${id}`);
-    return task;
+  #task(tenantId: string, id: string): Promise<Task> {
+    return loadTask(this.store, tenantId, id);
   }
 
   /** Tasks of the caller's tenant, newest first; `mine` keeps only those the caller created. */
@@ -387,157 +365,39 @@ export class Engine {
     return outcome.task;
   }
 
-  // ---------------------------------------------------------------- events
+  // ---------------------------------------------------------------- events (event-log.ts)
 
-  async readEvents(
-    principal: Principal,
-    id: string,
-    after: number,
-    limit: number,
-  ): Promise<EventPage> {
-    requireScope(principal, "tasker", "worker");
-    const task = await this.#task(principal.tenantId, id);
-    const events = await this.store.readEvents(principal.tenantId, id, after, limit);
-    return { events, nextAfter: events.at(-1)?.seq ?? after, task };
+  readEvents(...args: Parameters<EventLog["readEvents"]>): Promise<EventPage> {
+    return this.log.readEvents(...args);
   }
 
-  /**
-   * Like readEvents, but when nothing is newer than `after` and the task is not finished,
-   * waits up to `waitMs` for an event.
-   */
-  async waitForEvents(
-    principal: Principal,
-    id: string,
-    after: number,
-    limit: number,
-    waitMs: number,
-    signal?: AbortSignal,
-  ): Promise<EventPage> {
-    requireScope(principal, "tasker", "worker");
-    const deadline = Date.now() + waitMs;
-    const bell = new Doorbell();
-    const off = this.notifier.onTaskEvents(id, bell.ring);
-    try {
-      while (true) {
-        const page = await this.readEvents(principal, id, after, limit);
-        const remaining = deadline - Date.now();
-        if (page.events.length > 0 || isTerminal(page.task.state) || remaining <= 0) return page;
-        await bell.wait(Math.min(remaining, FALLBACK_POLL_MS), signal);
-        if (signal?.aborted) return page;
-      }
-    } finally {
-      off();
-    }
+  /** Like readEvents, but waits up to `waitMs` for an event when nothing is newer. */
+  waitForEvents(...args: Parameters<EventLog["waitForEvents"]>): Promise<EventPage> {
+    return this.log.waitForEvents(...args);
   }
 
-  /** True when a stream resuming after `after` would get nothing more: the task is over and read. */
-  async isCaughtUpTerminal(principal: Principal, id: string, after: number): Promise<boolean> {
-    const task = await this.getTask(principal, id);
-    return isTerminal(task.state) && after >= task.lastSeq;
+  /** True when a stream resuming after `after` would get nothing more. */
+  isCaughtUpTerminal(...args: Parameters<EventLog["isCaughtUpTerminal"]>): Promise<boolean> {
+    return this.log.isCaughtUpTerminal(...args);
   }
 
-  /**
-   * The task's events after `after`, backfilled from the store and then live, with no gap and
-   * no duplicate at the seam; ends after the terminal event or when `signal` aborts.
-   */
-  async *streamTaskEvents(
-    principal: Principal,
-    id: string,
-    after: number,
-    signal: AbortSignal,
+  /** The task's events after `after`, backfilled then live; ends after the terminal event. */
+  streamTaskEvents(
+    ...args: Parameters<EventLog["streamTaskEvents"]>
   ): AsyncGenerator<readonly TaskEvent[]> {
-    requireScope(principal, "tasker", "worker");
-    const tenantId = principal.tenantId;
-    await this.#task(tenantId, id);
-    let cursor = after;
-    const bell = new Doorbell();
-    let carried: TaskEventsSignal[] = [];
-    // Subscribe before the first read: an append between the read and the subscription would
-    // otherwise wake nobody.
-    const off = this.notifier.onTaskEvents(id, (s) => {
-      carried.push(s);
-      bell.ring();
-    });
-    try {
-      while (!signal.aborted) {
-        let batch = this.#takeCarried(carried, cursor);
-        carried = [];
-        if (batch.length === 0)
-          batch = await this.store.readEvents(tenantId, id, cursor, EVENT_PAGE);
-        if (batch.length > 0) {
-          cursor = batch.at(-1)!.seq;
-          yield batch;
-          if (isTerminalEventType(batch.at(-1)!.type)) return;
-          continue;
-        }
-        const task = await this.store.getTask(tenantId, id);
-        if (!task || (isTerminal(task.state) && cursor >= task.lastSeq)) return;
-        await bell.wait(FALLBACK_POLL_MS * 15, signal);
-      }
-    } finally {
-      off();
-    }
+    return this.log.streamTaskEvents(...args);
   }
 
-  /** Events carried by notifications that continue exactly at `cursor`, else none. */
-  #takeCarried(signals: readonly TaskEventsSignal[], cursor: number): readonly TaskEvent[] {
-    const out: TaskEvent[] = [];
-    let next = cursor + 1;
-    for (const s of signals) {
-      if (!s.events) return [];
-      for (const e of s.events) {
-        if (e.seq < next) continue;
-        if (e.seq !== next) return [];
-        out.push(e);
-        next += 1;
-      }
-    }
-    return out;
-  }
-
-  /** The tenant's state-changing events after position `after`, live; ends on abort. */
-  async *streamTenantEvents(
-    principal: Principal,
-    after: number | null,
-    signal: AbortSignal,
+  /** The tenant's state-changing events after position `after`, live. */
+  streamTenantEvents(
+    ...args: Parameters<EventLog["streamTenantEvents"]>
   ): AsyncGenerator<readonly TenantEvent[]> {
-    requireScope(principal, "tasker", "worker");
-    const tenantId = principal.tenantId;
-    const bell = new Doorbell();
-    const off = this.notifier.onTenantEvents(tenantId, bell.ring);
-    try {
-      let cursor = after ?? (await this.store.lastTenantEventId(tenantId));
-      while (!signal.aborted) {
-        const batch = await this.store.readTenantEvents(
-          tenantId,
-          cursor,
-          EVENT_PAGE,
-          STATE_EVENT_TYPES,
-        );
-        if (batch.length > 0) {
-          cursor = batch.at(-1)!.id;
-          yield batch;
-          continue;
-        }
-        await bell.wait(FALLBACK_POLL_MS * 15, signal);
-      }
-    } finally {
-      off();
-    }
+    return this.log.streamTenantEvents(...args);
   }
 
   /** Recomputes the task's hash chain from the stored events. */
-  async verifyTask(principal: Principal, id: string): Promise<VerifyResult> {
-    const task = await this.getTask(principal, id);
-    const verifier = new ChainVerifier();
-    let after = 0;
-    while (true) {
-      const events = await this.store.readEvents(principal.tenantId, id, after, EVENT_PAGE);
-      for (const event of events) if (!verifier.push(event)) break;
-      if (events.length < EVENT_PAGE) break;
-      after = events.at(-1)!.seq;
-    }
-    return verifier.finish(task.headHash, task.lastSeq);
+  verifyTask(...args: Parameters<EventLog["verifyTask"]>): Promise<VerifyResult> {
+    return this.log.verifyTask(...args);
   }
 
   // ---------------------------------------------------------------- workers and leases
@@ -771,73 +631,23 @@ export class Engine {
     }
   }
 
-  // ---------------------------------------------------------------- receipts and obligations
+  // ---------------------------------------------------------------- receipts (obligations.ts)
 
-  async getReceipt(principal: Principal, taskId: string): Promise<Receipt> {
-    requireScope(principal, "tasker");
-    const task = await this.#task(principal.tenantId, taskId);
-    return this.receipts.sign(task, this.clock.now());
+  getReceipt(...args: Parameters<Obligations["getReceipt"]>): Promise<Receipt> {
+    return this.obligations.getReceipt(...args);
   }
 
-  async listReceipts(
-    principal: Principal,
-    options: {
-      readonly unacked?: boolean;
-      readonly limit?: number;
-      readonly cursor?: string | null;
-    },
-  ): Promise<{ readonly items: readonly Receipt[]; readonly nextCursor: string | null }> {
-    requireScope(principal, "tasker");
-    const page = await this.store.listTasks(
-      principal.tenantId,
-      {
-        createdBy: principal.id,
-        state: ["succeeded", "failed", "canceled"],
-        ...(options.unacked ? { receiptUnacked: true } : {}),
-      },
-      { cursor: options.cursor ?? null, limit: options.limit ?? 50 },
-    );
-    const now = this.clock.now();
-    const items = await Promise.all(page.items.map((task) => this.receipts.sign(task, now)));
-    return { items, nextCursor: page.nextCursor };
+  listReceipts(...args: Parameters<Obligations["listReceipts"]>) {
+    return this.obligations.listReceipts(...args);
   }
 
-  async ackReceipt(principal: Principal, receiptId: string): Promise<Receipt> {
-    requireScope(principal, "tasker");
-    if (!isId("task", receiptId))
-      throw new ErrandError("invalid_id", `not a receipt id: ${receiptId}`);
-    const task = await this.store.getTask(principal.tenantId, receiptId);
-    const mayAck = task && (task.createdBy === principal.id || hasScope(principal, "admin"));
-    if (!task || !mayAck || !isTerminal(task.state)) {
-      throw new ErrandError(
-        "receipt_not_found",
-        `no receipt ${receiptId} awaits your acknowledgement`,
-      );
-    }
-    const now = this.clock.now();
-    await this.store.ackReceipt({
-      tenantId: principal.tenantId,
-      taskId: receiptId,
-      principalId: principal.id,
-      now,
-    });
-    return this.receipts.sign((await this.store.getTask(principal.tenantId, receiptId))!, now);
+  ackReceipt(...args: Parameters<Obligations["ackReceipt"]>): Promise<Receipt> {
+    return this.obligations.ackReceipt(...args);
   }
 
   /** What the caller still has open: its unfinished tasks and its unacknowledged receipts. */
-  async openObligations(principal: Principal, limit = 100) {
-    requireScope(principal, "tasker");
-    const tasks = await this.store.listTasks(
-      principal.tenantId,
-      { createdBy: principal.id, state: ["queued", "running"] },
-      { cursor: null, limit },
-    );
-    const receipts = await this.listReceipts(principal, { unacked: true, limit });
-    return {
-      tasks: tasks.items,
-      receipts: receipts.items,
-      more: tasks.nextCursor !== null || receipts.nextCursor !== null,
-    };
+  openObligations(...args: Parameters<Obligations["openObligations"]>) {
+    return this.obligations.openObligations(...args);
   }
 
   /** Types of events a tenant stream carries. */

@@ -5,3 +5,5 @@ export * from "./wire.js";
 export * from "./api-keys.js";
 export * from "./receipts.js";
 export * from "./doorbell.js";
+export * from "./event-log.js";
+export * from "./obligations.js";
