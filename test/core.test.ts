@@ -101,7 +101,13 @@ describe("hash chain", () => {
   it("hashes exactly the RFC 8785 form of the whole link, whatever the strings hold", () => {
     for (const taskId of ["tsk_1", 'q"uote\\', "é€😀\u2028", "\u0000\u001f"]) {
       for (const type of ["task.log", "ü\n"]) {
-        const link = { taskId, seq: 42, type, at: 1_790_000_000_123, data: { z: [1, "é"], a: null } };
+        const link = {
+          taskId,
+          seq: 42,
+          type,
+          at: 1_790_000_000_123,
+          data: { z: [1, "é"], a: null },
+        };
         const full = canonicalJson({
           task_id: taskId,
           seq: 42,
