@@ -2,7 +2,6 @@
 import { mkdir } from "node:fs/promises";
 import type { Command } from "commander";
 import { ConfigError, resolveServerConfig, type ServeFlags } from "../server/config.js";
-import { openStore } from "../server/open-store.js";
 import { addStoreOptions } from "./serve.js";
 
 export function registerMigrate(program: Command): void {
@@ -13,6 +12,7 @@ export function registerMigrate(program: Command): void {
     try {
       const config = resolveServerConfig({ dataDir: flags.dataDir, db: flags.db });
       await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+      const { openStore } = await import("../server/open-store.js");
       const store = await openStore(config);
       try {
         await store.migrate();

@@ -1,7 +1,6 @@
 /** `errand serve`: the REST API, SSE streams and the embedded worker on one port. */
 import type { Command } from "commander";
 import { ConfigError, resolveServerConfig, type ServeFlags } from "../server/config.js";
-import { startServer } from "../server/start.js";
 
 /** Options shared by commands that open the server's store (`serve`, `migrate`). */
 export function addStoreOptions(command: Command): Command {
@@ -77,6 +76,8 @@ Examples:
         }
         throw err;
       }
+      // Loaded here so that other commands start without the server stack.
+      const { startServer } = await import("../server/start.js");
       const server = await startServer(config, { handleSignals: true }).catch((err: unknown) => {
         if (err instanceof ConfigError) {
           process.stderr.write(`errand serve: ${err.message}\n`);

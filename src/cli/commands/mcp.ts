@@ -7,7 +7,6 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { runStdioBridge } from "../../mcp/stdio-bridge.js";
 
 export const DEFAULT_SERVER_URL = "http://127.0.0.1:7420";
 
@@ -50,6 +49,7 @@ export function registerMcp(program: Command): void {
             "continuing without one, which only a server started with --insecure accepts\n",
         );
       }
+      const { runStdioBridge } = await import("../../mcp/stdio-bridge.js");
       await runStdioBridge({ server: target.server, key: target.key });
     });
 }
