@@ -25,6 +25,7 @@ import {
   ErrandError,
   STATE_EVENT_TYPES,
   TASK_STATES,
+  WORKER_EVENT_TYPES,
   canonicalJson,
   isId,
   newId,
@@ -535,6 +536,23 @@ export class Engine {
     }
   }
 
+  /** Workers may append only progress, output, log and artifact events. */
+  #workerEvents(events: readonly PendingEvent[] | undefined): readonly PendingEvent[] | undefined {
+    if (!events) return undefined;
+    for (const [i, e] of events.entries()) {
+      if (!(WORKER_EVENT_TYPES as readonly string[]).includes(e.type)) {
+        throw new ErrandError(
+          "validation_failed",
+          `events.${i}.type: a worker may append ${WORKER_EVENT_TYPES.join(", ")}, not ${String(e.type)}`,
+          {
+            details: { issues: [{ path: `events.${i}.type`, message: "not a worker event type" }] },
+          },
+        );
+      }
+    }
+    return events;
+  }
+
   #leaseWrite(principal: Principal, leaseId: string) {
     requireScope(principal, "worker");
     if (!isId("lease", leaseId)) throw new ErrandError("invalid_id", `not a lease id: ${leaseId}`);
@@ -558,15 +576,22 @@ export class Engine {
     events: readonly PendingEvent[],
   ): Promise<{ readonly lastSeq: number; readonly events: readonly TaskEvent[] }> {
     const write = this.#leaseWrite(principal, leaseId);
-    const outcome = await this.store.appendEvents(write, events);
+    const outcome = await this.store.appendEvents(write, this.#workerEvents(events)!);
     this.#published(outcome);
     return { lastSeq: outcome.task.lastSeq, events: outcome.events };
   }
 
-  async complete(principal: Principal, leaseId: string, result: unknown): Promise<Task> {
+  /** Completes the task; `events` are the worker's last events, written just before it. */
+  async complete(
+    principal: Principal,
+    leaseId: string,
+    result: unknown,
+    events?: readonly PendingEvent[],
+  ): Promise<Task> {
     const outcome = await this.store.completeTask(
       this.#leaseWrite(principal, leaseId),
       result ?? null,
+      this.#workerEvents(events),
     );
     this.#published(outcome);
     return outcome.task;
@@ -575,12 +600,18 @@ export class Engine {
   async fail(
     principal: Principal,
     leaseId: string,
-    failure: { readonly error: TaskError; readonly retryable?: boolean | undefined },
+    failure: {
+      readonly error: TaskError;
+      readonly retryable?: boolean | undefined;
+      /** The worker's last events, written just before the failure. */
+      readonly events?: readonly PendingEvent[] | undefined;
+    },
   ): Promise<Task> {
     const outcome = await this.store.failTask(this.#leaseWrite(principal, leaseId), {
       error: failure.error,
       retryable: failure.retryable ?? true,
       random: this.#random,
+      ...(failure.events ? { events: this.#workerEvents(failure.events)! } : {}),
     });
     this.#published(outcome);
     return outcome.task;

@@ -126,7 +126,15 @@ export const appendEventsSchema = z
   .strict();
 export type AppendEventsRequest = z.infer<typeof appendEventsSchema>;
 
-export const completeSchema = z.object({ result: z.unknown().optional() }).strict();
+const finalEventsSchema = z
+  .array(workerEventSchema)
+  .max(MAX_BATCH)
+  .optional()
+  .describe("The worker's last events, written just before the outcome (saves a request).");
+
+export const completeSchema = z
+  .object({ result: z.unknown().optional(), events: finalEventsSchema })
+  .strict();
 
 export const taskErrorSchema = z
   .object({
@@ -136,7 +144,7 @@ export const taskErrorSchema = z
   })
   .strict();
 export const failSchema = z
-  .object({ error: taskErrorSchema, retryable: z.boolean().optional() })
+  .object({ error: taskErrorSchema, retryable: z.boolean().optional(), events: finalEventsSchema })
   .strict();
 export type FailRequest = z.infer<typeof failSchema>;
 

@@ -35,6 +35,15 @@ export function withEvents(task: Task, events: readonly TaskEvent[], now: number
   return { ...task, lastSeq: last.seq, headHash: last.hash, progress, updatedAt: now };
 }
 
+/** The plan with a worker's last events written just before the plan's own. */
+export function withWorkerEvents(
+  change: TaskChange,
+  events: readonly PendingEvent[] | undefined,
+): TaskChange {
+  if (!events || events.length === 0) return change;
+  return { ...change, events: [...events, ...change.events] };
+}
+
 /** The task after a plan is applied, its events not yet counted. */
 export function applyChange(task: Task, change: TaskChange, now: number): Task {
   return {

@@ -161,13 +161,20 @@ export interface Store {
   claimTasks(request: ClaimRequest): Promise<readonly Claimed[]>;
   renewLease(write: LeaseWrite): Promise<RenewOutcome>;
   appendEvents(write: LeaseWrite, events: readonly PendingEvent[]): Promise<AppendOutcome>;
-  completeTask(write: LeaseWrite, result: unknown): Promise<TransitionOutcome>;
+  /** Completes the task; `events` (worker types) are appended just before `task.succeeded`. */
+  completeTask(
+    write: LeaseWrite,
+    result: unknown,
+    events?: readonly PendingEvent[],
+  ): Promise<TransitionOutcome>;
   failTask(
     write: LeaseWrite,
     failure: {
       readonly error: TaskError;
       readonly retryable: boolean;
       readonly random?: () => number;
+      /** Worker events appended just before the retry or failure event. */
+      readonly events?: readonly PendingEvent[];
     },
   ): Promise<TransitionOutcome>;
   releaseLease(write: LeaseWrite, reason: string | null): Promise<TransitionOutcome>;

@@ -14,7 +14,7 @@ import type {
   TaskError,
   WorkerRecord,
 } from "@errand/client";
-import type { Principal } from "../core/index.js";
+import type { PendingEvent as CorePendingEvent, Principal } from "../core/index.js";
 import { isErrandError, toIso } from "../core/index.js";
 import type { Engine } from "../engine/engine.js";
 import { taskToWire, workerToWire } from "../engine/wire.js";
@@ -90,21 +90,33 @@ export class InProcessTransport implements WorkerTransport {
 
   appendEvents(leaseId: string, events: readonly PendingEvent[]): Promise<{ last_seq: number }> {
     return call(async () => {
-      const pending = events.map((e) => ({ type: e.type, data: e.data ?? null }));
-      const out = await this.#engine.appendEvents(this.#principal, leaseId, pending);
+      const out = await this.#engine.appendEvents(
+        this.#principal,
+        leaseId,
+        events.map(toCorePending),
+      );
       return { last_seq: out.lastSeq };
     });
   }
 
-  complete(leaseId: string, result: unknown): Promise<void> {
+  complete(leaseId: string, result: unknown, events?: readonly PendingEvent[]): Promise<void> {
     return call(async () => {
-      await this.#engine.complete(this.#principal, leaseId, result);
+      await this.#engine.complete(this.#principal, leaseId, result, events?.map(toCorePending));
     });
   }
 
-  fail(leaseId: string, error: TaskError, retryable: boolean): Promise<void> {
+  fail(
+    leaseId: string,
+    error: TaskError,
+    retryable: boolean,
+    events?: readonly PendingEvent[],
+  ): Promise<void> {
     return call(async () => {
-      await this.#engine.fail(this.#principal, leaseId, { error, retryable });
+      await this.#engine.fail(this.#principal, leaseId, {
+        error,
+        retryable,
+        events: events?.map(toCorePending),
+      });
     });
   }
 
@@ -138,4 +150,8 @@ export class InProcessTransport implements WorkerTransport {
       );
     });
   }
+}
+
+function toCorePending(event: PendingEvent): CorePendingEvent {
+  return { type: event.type as CorePendingEvent["type"], data: event.data ?? null };
 }

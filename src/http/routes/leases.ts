@@ -113,10 +113,7 @@ export function registerWorkerRoutes(kit: RouteKit, engine: Engine, live: LiveRe
     body: appendEventsSchema,
     responses: { 200: "`{last_seq}`", ...LEASE_LOST },
     handler: async ({ principal, params, body }) => {
-      const events: PendingEvent[] = body.events.map((e) => ({
-        type: e.type as PendingEvent["type"],
-        data: e.data ?? null,
-      }));
+      const events = toPending(body.events);
       const appended = await engine.appendEvents(principal, params.lease_id!, events);
       return { last_seq: appended.lastSeq };
     },
@@ -131,9 +128,10 @@ export function registerWorkerRoutes(kit: RouteKit, engine: Engine, live: LiveRe
     body: completeSchema,
     responses: { 200: "The succeeded task.", ...LEASE_LOST },
     handler: async ({ principal, params, body }) =>
-      taskToWire(await engine.complete(principal, params.lease_id!, body.result), {
-        withLeaseId: true,
-      }),
+      taskToWire(
+        await engine.complete(principal, params.lease_id!, body.result, toPending(body.events)),
+        { withLeaseId: true },
+      ),
   });
 
   kit.route({
@@ -150,6 +148,7 @@ export function registerWorkerRoutes(kit: RouteKit, engine: Engine, live: LiveRe
         await engine.fail(principal, params.lease_id!, {
           error: body.error,
           retryable: body.retryable,
+          events: toPending(body.events),
         }),
         { withLeaseId: true },
       ),
@@ -182,4 +181,14 @@ export function registerWorkerRoutes(kit: RouteKit, engine: Engine, live: LiveRe
       return reply.code(204).send();
     },
   });
+}
+
+function toPending(events: readonly { type: string; data?: unknown }[]): PendingEvent[];
+function toPending(
+  events: readonly { type: string; data?: unknown }[] | undefined,
+): PendingEvent[] | undefined;
+function toPending(
+  events: readonly { type: string; data?: unknown }[] | undefined,
+): PendingEvent[] | undefined {
+  return events?.map((e) => ({ type: e.type as PendingEvent["type"], data: e.data ?? null }));
 }

@@ -31,7 +31,7 @@ import {
   planFailure,
   planRelease,
 } from "../../core/index.js";
-import { applyChange, chainEvents, withEvents } from "../change.js";
+import { applyChange, chainEvents, withEvents, withWorkerEvents } from "../change.js";
 import type {
   AppendOutcome,
   ClaimRequest,
@@ -672,10 +672,15 @@ export class SqliteStore implements Store {
     });
   }
 
-  async completeTask(write: LeaseWrite, result: unknown): Promise<TransitionOutcome> {
+  async completeTask(
+    write: LeaseWrite,
+    result: unknown,
+    events?: readonly PendingEvent[],
+  ): Promise<TransitionOutcome> {
     return this.#write(() => {
       const task = this.#fenced(write);
-      return this.#apply(task, planComplete(task, result, write.now), write.now);
+      const change = withWorkerEvents(planComplete(task, result, write.now), events);
+      return this.#apply(task, change, write.now);
     });
   }
 
@@ -685,11 +690,15 @@ export class SqliteStore implements Store {
       readonly error: TaskError;
       readonly retryable: boolean;
       readonly random?: () => number;
+      readonly events?: readonly PendingEvent[];
     },
   ): Promise<TransitionOutcome> {
     return this.#write(() => {
       const task = this.#fenced(write);
-      const change = planFailure(task, { ...failure, now: write.now });
+      const change = withWorkerEvents(
+        planFailure(task, { ...failure, now: write.now }),
+        failure.events,
+      );
       return this.#apply(task, change, write.now);
     });
   }

@@ -67,15 +67,27 @@ export class HttpTransport implements WorkerTransport {
     return this.#http.request("POST", `/v1/leases/${enc(leaseId)}/events`, { body: { events } });
   }
 
-  async complete(leaseId: string, result: unknown): Promise<void> {
+  async complete(
+    leaseId: string,
+    result: unknown,
+    events?: readonly PendingEvent[],
+  ): Promise<void> {
     await this.#http.request("POST", `/v1/leases/${enc(leaseId)}/complete`, {
-      body: result === undefined ? {} : { result },
+      body: {
+        ...(result === undefined ? {} : { result }),
+        ...(events && events.length > 0 ? { events } : {}),
+      },
     });
   }
 
-  async fail(leaseId: string, error: TaskError, retryable: boolean): Promise<void> {
+  async fail(
+    leaseId: string,
+    error: TaskError,
+    retryable: boolean,
+    events?: readonly PendingEvent[],
+  ): Promise<void> {
     await this.#http.request("POST", `/v1/leases/${enc(leaseId)}/fail`, {
-      body: { error, retryable },
+      body: { error, retryable, ...(events && events.length > 0 ? { events } : {}) },
     });
   }
 

@@ -123,13 +123,15 @@ export class TaskRun {
       return;
     }
     this.#settled = true;
-    await this.#flushAll();
+    const last = await this.#finalEvents();
     try {
       if (ok) {
-        await withRetries(() => this.#options.transport.complete(this.leaseId, value ?? null));
+        await withRetries(() =>
+          this.#options.transport.complete(this.leaseId, value ?? null, last),
+        );
       } else {
         const { error, retryable } = describeFailure(value);
-        await withRetries(() => this.#options.transport.fail(this.leaseId, error, retryable));
+        await withRetries(() => this.#options.transport.fail(this.leaseId, error, retryable, last));
       }
     } catch (err) {
       this.#options.logger.warn(
@@ -279,6 +281,23 @@ export class TaskRun {
   }
 
   /** Sends everything buffered, in order; one request at a time. */
+  /**
+   * The events still buffered when the handler is done, to send with the outcome in one request
+   * (one write on the server) when they fit in one batch; a longer tail is flushed first.
+   */
+  async #finalEvents(): Promise<PendingEvent[]> {
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = null;
+    await this.#flushChain;
+    const batch = nextBatch(this.#buffer);
+    if (batch.length === this.#buffer.length) {
+      this.#buffer = [];
+      return batch;
+    }
+    await this.#flushAll();
+    return [];
+  }
+
   #flushAll(): Promise<void> {
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     this.#flushTimer = null;

@@ -21,8 +21,14 @@ export interface WorkerTransport {
   claim(request: ClaimRequest, signal: AbortSignal): Promise<ClaimedLease[]>;
   renew(leaseId: string): Promise<RenewResult>;
   appendEvents(leaseId: string, events: readonly PendingEvent[]): Promise<{ last_seq: number }>;
-  complete(leaseId: string, result: unknown): Promise<void>;
-  fail(leaseId: string, error: TaskError, retryable: boolean): Promise<void>;
+  /** Completes the task; `events` are the last buffered events, written just before. */
+  complete(leaseId: string, result: unknown, events?: readonly PendingEvent[]): Promise<void>;
+  fail(
+    leaseId: string,
+    error: TaskError,
+    retryable: boolean,
+    events?: readonly PendingEvent[],
+  ): Promise<void>;
   release(leaseId: string, reason?: string): Promise<void>;
   setMeta(leaseId: string, meta: Record<string, unknown>): Promise<void>;
   /**
