@@ -1,15 +1,17 @@
 /**
  * The shared store: PostgreSQL through a `pg` pool, for several server nodes on one database.
  *
- * Every operation is one transaction that loads its rows with a row lock, asks the pure plans of
- * `core/plans.ts` what happens, and writes the plan back with bulk statements (`unnest` of
- * arrays), so a batch costs the same few round trips as one row:
- * - claims lock their batch in one `FOR UPDATE SKIP LOCKED` statement;
+ * The store decides nothing itself: it loads rows, asks the pure plans of `core/plans.ts` what
+ * happens, chains the events in JavaScript, and writes the result back in one statement per
+ * tenant (`unnest` of arrays), so a batch costs the same round trips as one row:
+ * - creates are one statement (a transaction when idempotency keys must be looked up first);
+ * - claims are one transaction that locks its batch with one `FOR UPDATE SKIP LOCKED` statement;
  * - lease writes (renew, append, complete, fail, release) are fenced by `(lease_id, tenant_id)`
- *   and refused once `lease_expires_at <= now`; concurrent ones are grouped into one
- *   transaction (group commit, see `#enqueue`), each still answered on its own;
- * - the tenant-wide event position is allocated under the tenant's position row lock in the
- *   last statement before COMMIT, so positions commit in order and a reader never skips one
+ *   and refused once `lease_expires_at <= now`; concurrent ones are grouped (group commit, see
+ *   `#enqueue`) into one statement that writes a row only if it is still as read, each caller
+ *   still answered on its own;
+ * - the tenant-wide event position is allocated under the tenant's position row lock, taken last
+ *   and held to COMMIT, so positions commit in order and a reader never skips one
  *   (docs/postgres.md);
  * - time always comes in from the caller's clock, never `now()` in SQL.
  */
@@ -103,6 +105,7 @@ export interface StoreHealth {
 type Client = pg.PoolClient;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Events one group-commit statement may carry, to keep its parameters moderate. */
 const BATCH_EVENT_CAP = 8_192;
 
 const TASK_COLUMNS = `id, tenant_id, kind, input, queue, priority, state, run_at, created_at,
@@ -340,7 +343,7 @@ interface StepResult<T> {
   readonly next?: Task;
 }
 
-/** One lease write waiting for the next group-commit transaction. */
+/** One lease write waiting for the next group-commit statement. */
 interface LeaseOp {
   readonly write: LeaseWrite;
   readonly weight: number;
@@ -938,7 +941,7 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Queues a lease write for the next group-commit transaction. When fewer than
+   * Queues a lease write for the next group-commit statement. When fewer than
    * `writeConcurrency` such transactions run, one starts on the next turn of the event loop with
    * everything queued by then; concurrent workers' completions so share one COMMIT (one WAL
    * flush) instead of paying one each.
