@@ -44,7 +44,7 @@ import {
   planFailure,
   planRelease,
 } from "../../core/index.js";
-import { applyChange, chainEvents, withEvents } from "../change.js";
+import { applyChange, chainEvents, withEvents, withWorkerEvents } from "../change.js";
 import type {
   AppendOutcome,
   ClaimRequest,
@@ -1120,10 +1120,15 @@ export class PostgresStore implements Store {
     });
   }
 
-  completeTask(write: LeaseWrite, result: unknown): Promise<TransitionOutcome> {
-    return this.#enqueue<TransitionOutcome>(write, 1, (row, writes) => {
+  completeTask(
+    write: LeaseWrite,
+    result: unknown,
+    events?: readonly PendingEvent[],
+  ): Promise<TransitionOutcome> {
+    return this.#enqueue<TransitionOutcome>(write, 1 + (events?.length ?? 0), (row, writes) => {
       const task = fenced(row, write);
-      const outcome = writes.apply(task, planComplete(task, result, write.now), write.now);
+      const change = withWorkerEvents(planComplete(task, result, write.now), events);
+      const outcome = writes.apply(task, change, write.now);
       return { value: outcome, next: outcome.task };
     });
   }
@@ -1134,11 +1139,16 @@ export class PostgresStore implements Store {
       readonly error: TaskError;
       readonly retryable: boolean;
       readonly random?: () => number;
+      readonly events?: readonly PendingEvent[];
     },
   ): Promise<TransitionOutcome> {
-    return this.#enqueue<TransitionOutcome>(write, 1, (row, writes) => {
+    const weight = 1 + (failure.events?.length ?? 0);
+    return this.#enqueue<TransitionOutcome>(write, weight, (row, writes) => {
       const task = fenced(row, write);
-      const change = planFailure(task, { ...failure, now: write.now });
+      const change = withWorkerEvents(
+        planFailure(task, { ...failure, now: write.now }),
+        failure.events,
+      );
       const outcome = writes.apply(task, change, write.now);
       return { value: outcome, next: outcome.task };
     });
