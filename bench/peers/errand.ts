@@ -1,7 +1,7 @@
 /**
  * Errand through the Engine API, embedded in this process, with the event log on: each job is
- * claimed in a batch (task.leased), gets one appended event (task.progress) and is completed
- * (task.succeeded), every event hash-chained.
+ * claimed in a batch (task.leased), and completed with one event of its own written just before
+ * the outcome (task.progress, task.succeeded), every event hash-chained.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -68,11 +68,11 @@ export function errandSubject(options: ErrandOptions): Subject {
       while (inflight < concurrency && local.length > 0) {
         const lease = local.shift()!;
         inflight++;
+        // The job's one event travels with its completion, as the worker runtime sends it.
         const finish = async () => {
-          await engine.appendEvents(worker, lease.leaseId, [
+          await engine.complete(worker, lease.leaseId, null, [
             { type: "task.progress", data: { current: 1, total: 1 } },
           ]);
-          await engine.complete(worker, lease.leaseId, null);
         };
         const handler = (async () => {
           onStart(lease.taskId); // the no-op job
