@@ -391,6 +391,46 @@ export function describeStoreConformance(
         });
         expect((await h.store.readEvents("default", t.id, 3, 1)).map((e) => e.seq)).toEqual([4]);
       });
+      it("writes a worker's last events together with the outcome, in order", async () => {
+        const ok = await create();
+        const okLease = await claimOne();
+        await engine.complete(worker, okLease.leaseId, { done: true }, [
+          { type: "task.output", data: { stream: "stdout", text: "last line\n" } },
+          { type: "task.progress", data: { current: 10, total: 10 } },
+        ]);
+        const okEvents = await h.store.readEvents("default", ok.id, 2, 100);
+        expect(okEvents.map((e) => e.type)).toEqual([
+          "task.output",
+          "task.progress",
+          "task.succeeded",
+        ]);
+        expect((await engine.getTask(tasker, ok.id)).progress).toEqual({ current: 10, total: 10 });
+        expect(await engine.verifyTask(tasker, ok.id)).toMatchObject({ ok: true, checked: 5 });
+
+        const bad = await create({ max_attempts: 1 });
+        const badLease = await claimOne();
+        await engine.fail(worker, badLease.leaseId, {
+          error: { message: "exit 2" },
+          events: [{ type: "task.output", data: { stream: "stderr", text: "boom\n" } }],
+        });
+        const badEvents = await h.store.readEvents("default", bad.id, 2, 100);
+        expect(badEvents.map((e) => e.type)).toEqual(["task.output", "task.failed"]);
+      });
+
+      it("refuses engine-only event types from a worker, changing nothing", async () => {
+        const t = await create();
+        const lease = await claimOne();
+        const before = await snapshot(t.id);
+        await expectCode(
+          engine.appendEvents(worker, lease.leaseId, [{ type: "task.succeeded", data: {} }]),
+          "validation_failed",
+        );
+        await expectCode(
+          engine.complete(worker, lease.leaseId, 1, [{ type: "task.canceled", data: {} }]),
+          "validation_failed",
+        );
+        expect(await snapshot(t.id)).toEqual(before);
+      });
     });
 
     describe("lease expiry and renewals", () => {
