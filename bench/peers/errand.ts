@@ -127,13 +127,10 @@ export function errandSubject(options: ErrandOptions): Subject {
         });
         await s.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
         store = s;
+        // As `errand serve` runs it: NOTIFY tells other nodes about every write.
         const n = new PgNotifier({ url: options.url!, schema });
-        if (process.env.BENCH_LOCAL_NOTIFY === "1") {
-          notifier = undefined;
-        } else {
-          await n.start();
-          notifier = n;
-        }
+        await n.start();
+        notifier = n;
       } else {
         dir = mkdtempSync(join(tmpdir(), "errand-bench-"));
         store = openSqliteStore({ path: join(dir, "errand.db") });
