@@ -19,12 +19,10 @@ import pg from "pg";
 import type {
   ApiKeyRecord,
   Attempt,
-  AttemptOutcome,
   EventType,
   PendingEvent,
   SigningKeyRecord,
   Task,
-  TaskChange,
   TaskError,
   TaskEvent,
   TaskState,
@@ -34,8 +32,6 @@ import type {
 } from "../../core/index.js";
 import {
   ErrandError,
-  GENESIS_HASH,
-  chainHash,
   decideRenewal,
   planCancel,
   planClaim,
@@ -44,7 +40,7 @@ import {
   planFailure,
   planRelease,
 } from "../../core/index.js";
-import { applyChange, chainEvents, withEvents, withWorkerEvents } from "../change.js";
+import { chainEvents, withEvents, withWorkerEvents } from "../change.js";
 import type {
   AppendOutcome,
   ClaimRequest,
@@ -59,11 +55,11 @@ import type {
   TaskFilter,
   TransitionOutcome,
 } from "../store.js";
+import { isConnectionError, toStoreError } from "./connection-errors.js";
 import { MIGRATIONS } from "./migrations.js";
 import {
   PG_TYPES,
   json,
-  jsonOrNull,
   rowToApiKey,
   rowToAttempt,
   rowToEvent,
@@ -78,6 +74,11 @@ import {
   type TaskRow,
   type WorkerRow,
 } from "./rows.js";
+import { CREATE, TASK_COLUMNS } from "./sql.js";
+import { LeaseWriter } from "./lease-writes.js";
+import { Writes, fenced, flushWrites, newTaskOf, type Queryable } from "./writes.js";
+
+export { isConnectionError };
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -105,272 +106,17 @@ export interface StoreHealth {
 type Client = pg.PoolClient;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-/** Events one group-commit statement may carry, to keep its parameters moderate. */
-const BATCH_EVENT_CAP = 8_192;
-
-const TASK_COLUMNS = `id, tenant_id, kind, input, queue, priority, state, run_at, created_at,
-  updated_at, started_at, finished_at, attempts, max_attempts, labels, requirements,
-  idempotency_key, request_hash, created_by, lease_ttl_ms, max_renewals, timeout_ms,
-  backoff_base_ms, backoff_max_ms, result, error, progress, lease_id, lease_worker_id,
-  lease_acquired_at, lease_expires_at, lease_renewals, last_seq, head_hash, receipt_acked_at`;
-
-/**
- * The tail every write statement shares: the tenant's events, numbered under the tenant's
- * position row lock. Only events of tasks listed in `done` are written. The position row is
- * locked after every task row the statement touches, and held until COMMIT: positions are
- * handed out in commit order, so a reader that saw position n has seen everything below it.
- */
-function eventsTail(first: number, done: string): string {
-  const p = (i: number) => `$${first + i}`;
-  return `ev AS (
-  SELECT x.task_id, x.seq, x.type, x.at, x.data, x.hash, row_number() OVER (ORDER BY x.ord) AS k
-  FROM unnest(${p(0)}::text[], ${p(1)}::int[], ${p(2)}::text[], ${p(3)}::bigint[], ${p(4)}::text[],
-    ${p(5)}::text[]) WITH ORDINALITY AS x(task_id, seq, type, at, data, hash, ord)
-  WHERE x.task_id IN (SELECT id FROM ${done})
-), n AS (
-  SELECT count(*) AS n FROM ev
-), pos AS (
-  INSERT INTO tenant_positions AS p (tenant_id, last_event_id)
-  SELECT $1, n.n FROM n WHERE n.n > 0
-  ON CONFLICT (tenant_id) DO UPDATE SET last_event_id = p.last_event_id + excluded.last_event_id
-  RETURNING p.last_event_id AS last
-), appended AS (
-  INSERT INTO events (tenant_id, id, task_id, seq, type, at, data, hash)
-  SELECT $1, pos.last - n.n + ev.k, ev.task_id, ev.seq, ev.type, ev.at, ev.data, ev.hash
-  FROM pos, n, ev
-  RETURNING 1
-)`;
-}
-
-/**
- * One statement writes everything a plan changed in one tenant: every mutable column of the
- * tasks, the attempts it ends and starts, and the events. Each task row is updated only if it
- * still is as it was read (same lease, last seq and renewal count): the fence in SQL, and what
- * lets lease writes run without holding row locks across round trips. Returns the ids written.
- */
-const WRITE = `
-WITH u AS (
-  UPDATE tasks t SET state = u.state, run_at = u.run_at, updated_at = u.updated_at,
-    started_at = u.started_at, finished_at = u.finished_at, attempts = u.attempts,
-    result = u.result, error = u.error, progress = u.progress, lease_id = u.lease_id,
-    lease_worker_id = u.lease_worker_id, lease_acquired_at = u.lease_acquired_at,
-    lease_expires_at = u.lease_expires_at, lease_renewals = u.lease_renewals,
-    last_seq = u.last_seq, head_hash = u.head_hash
-  FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-    $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[],
-    $15::bigint[], $16::int[], $17::int[], $18::text[], $19::text[], $20::int[], $21::int[])
-    AS u(id, state, run_at, updated_at, started_at, finished_at, attempts, result, error,
-      progress, lease_id, lease_worker_id, lease_acquired_at, lease_expires_at, lease_renewals,
-      last_seq, head_hash, base_lease_id, base_last_seq, base_renewals)
-  -- The primary key must find the rows: with fresh statistics on a just-filled table the
-  -- planner would rather scan a tenant index (all of the tenant's rows), so the tenant fence is
-  -- written as an expression no index serves.
-  WHERE t.id = ANY($2::text[]) AND t.id = u.id AND (t.tenant_id || '') = $1
-    AND t.lease_id IS NOT DISTINCT FROM u.base_lease_id
-    AND t.last_seq = u.base_last_seq
-    AND t.lease_renewals IS NOT DISTINCT FROM u.base_renewals
-  RETURNING t.id
-), ended AS (
-  UPDATE attempts a SET ended_at = x.ended_at, outcome = x.outcome, error = x.error
-  FROM unnest($22::text[], $23::text[], $24::bigint[], $25::text[], $26::text[])
-    AS x(task_id, lease_id, ended_at, outcome, error)
-  WHERE a.task_id = x.task_id AND a.lease_id = x.lease_id AND a.ended_at IS NULL
-    AND x.task_id IN (SELECT id FROM u)
-  RETURNING 1
-), started AS (
-  INSERT INTO attempts (task_id, number, tenant_id, lease_id, worker_id, started_at)
-  SELECT x.task_id,
-    COALESCE((SELECT max(number) FROM attempts p WHERE p.task_id = x.task_id), 0) + 1,
-    $1, x.lease_id, x.worker_id, x.started_at
-  FROM unnest($27::text[], $28::text[], $29::text[], $30::bigint[])
-    AS x(task_id, lease_id, worker_id, started_at)
-  WHERE x.task_id IN (SELECT id FROM u)
-  RETURNING 1
-), ${eventsTail(31, "u")}
-SELECT id FROM u`;
-
-/** One statement creates one tenant's tasks and their `task.created` events. */
-const CREATE = `
-WITH made AS (
-  INSERT INTO tasks (id, tenant_id, kind, input, queue, priority, state, run_at, created_at,
-    updated_at, attempts, max_attempts, labels, requirements, idempotency_key, request_hash,
-    created_by, lease_ttl_ms, max_renewals, timeout_ms, backoff_base_ms, backoff_max_ms,
-    last_seq, head_hash)
-  SELECT id, $1, kind, input, queue, priority, 'queued', run_at, created_at, created_at, 0,
-    max_attempts, labels,
-    CASE WHEN requirements IS NULL THEN NULL
-      ELSE ARRAY(SELECT json_array_elements_text(requirements::json)) END,
-    idempotency_key, request_hash, created_by, lease_ttl_ms, max_renewals, timeout_ms,
-    backoff_base_ms, backoff_max_ms, 1, head_hash
-  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[],
-    $8::bigint[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-    $15::bigint[], $16::int[], $17::bigint[], $18::bigint[], $19::bigint[], $20::text[])
-    AS x(id, kind, input, queue, priority, run_at, created_at, max_attempts, labels,
-      requirements, idempotency_key, request_hash, created_by, lease_ttl_ms, max_renewals,
-      timeout_ms, backoff_base_ms, backoff_max_ms, head_hash)
-  RETURNING id
-), ${eventsTail(21, "made")}
-SELECT count(*)::int AS n FROM made`;
-
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "EAI_AGAIN",
-  "57P01", // admin_shutdown: pg_terminate_backend or a fast shutdown
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now: starting up or shutting down
-  "53300", // too_many_connections
-]);
-
-/** Whether an error means the connection or the server is gone, not that the SQL was wrong. */
-export function isConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && (CONNECTION_CODES.has(code) || code.startsWith("08")))
-    return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|Connection ended/i.test(
-    err.message,
-  );
-}
-
-function toStoreError(err: unknown): unknown {
-  if (err instanceof ErrandError) return err;
-  if (isConnectionError(err)) {
-    return new ErrandError("unavailable", "the database is unreachable; retry later", {
-      cause: err,
-    });
-  }
-  return err;
-}
-
-function leaseLost(leaseId: string, reason: string, task?: Task): ErrandError {
-  return new ErrandError("lease_lost", `lease ${leaseId} is no longer current (${reason})`, {
-    details: {
-      lease_id: leaseId,
-      reason,
-      ...(task ? { task_id: task.id, state: task.state } : {}),
-    },
-  });
-}
-
-/** The fencing rule of every lease write, applied to the row loaded under its lock. */
-function fenced(task: Task | null, write: LeaseWrite): Task {
-  if (!task || task.lease?.id !== write.leaseId)
-    throw leaseLost(write.leaseId, "unknown, released or superseded");
-  if (task.state === "canceled") throw leaseLost(write.leaseId, "canceled", task);
-  if (task.state !== "running") throw leaseLost(write.leaseId, task.state, task);
-  if (task.lease.expiresAt <= write.now) throw leaseLost(write.leaseId, "expired", task);
-  return task;
-}
-
-interface TenantWrites {
-  readonly tasks: Map<string, Task>;
-  readonly events: TaskEvent[];
-  readonly ends: {
-    taskId: string;
-    leaseId: string;
-    at: number;
-    outcome: AttemptOutcome;
-    error: TaskError | null;
-  }[];
-  readonly starts: { taskId: string; leaseId: string; workerId: string; at: number }[];
-}
-
-/** What one operation (or one group of lease writes) writes back, per tenant. */
-class Writes {
-  /** Each touched task as it was read: the fence of the write. */
-  readonly bases = new Map<string, Task>();
-  readonly byTenant = new Map<string, TenantWrites>();
-
-  /** Records a task as read, before any change of this batch. */
-  read(task: Task): Task {
-    if (!this.bases.has(task.id)) this.bases.set(task.id, task);
-    return task;
-  }
-
-  #of(tenantId: string): TenantWrites {
-    let w = this.byTenant.get(tenantId);
-    if (!w) {
-      w = { tasks: new Map(), events: [], ends: [], starts: [] };
-      this.byTenant.set(tenantId, w);
-    }
-    return w;
-  }
-
-  task(task: Task): void {
-    this.#of(task.tenantId).tasks.set(task.id, task);
-  }
-
-  addEvents(tenantId: string, events: readonly TaskEvent[]): void {
-    if (events.length > 0) this.#of(tenantId).events.push(...events);
-  }
-
-  start(task: Task, leaseId: string, workerId: string, at: number): void {
-    this.#of(task.tenantId).starts.push({ taskId: task.id, leaseId, workerId, at });
-  }
-
-  /** Applies a plan to a loaded task: the row, its events and the attempt it ends. */
-  apply(task: Task, change: TaskChange, now: number): TransitionOutcome {
-    const events = chainEvents(task, change.events, now);
-    const next = withEvents(applyChange(task, change, now), events, now);
-    this.task(next);
-    this.addEvents(task.tenantId, events);
-    if (change.endAttempt && task.lease) {
-      this.#of(task.tenantId).ends.push({
-        taskId: task.id,
-        leaseId: task.lease.id,
-        at: now,
-        outcome: change.endAttempt.outcome,
-        error: change.endAttempt.error,
-      });
-    }
-    return { task: next, events };
-  }
-}
-
-/** What runs one statement: a pool (autocommit) or a client inside a transaction. */
-interface Queryable {
-  query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
-}
-
-interface StepResult<T> {
-  readonly value: T;
-  /** The task after the step, when it changed. */
-  readonly next?: Task;
-}
-
-/** One lease write waiting for the next group-commit statement. */
-interface LeaseOp {
-  readonly write: LeaseWrite;
-  readonly weight: number;
-  step(task: Task | null, writes: Writes): StepResult<unknown>;
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
-}
 
 export class PostgresStore implements Store {
   readonly backend = "postgres" as const;
   readonly schema: string;
   readonly pool: pg.Pool;
   readonly #options: PostgresStoreOptions;
-  readonly #writeConcurrency: number;
-  readonly #queue: LeaseOp[] = [];
-  #writing = 0;
-  #flushScheduled = false;
+  readonly #leaseWriter: LeaseWriter;
   #sweeper: pg.Client | null = null;
   #sweeperHeld = false;
   #closed = false;
   #lastError: { at: number; message: string } | null = null;
-  /**
-   * Running tasks as this store last wrote them, by lease. A lease write starts from here
-   * instead of reading the row first; the write's fence (same lease, seq and renewal count)
-   * catches a stale entry, and a refusal decided on a cached row is checked on a fresh read.
-   */
-  readonly #leases = new Map<string, Task>();
 
   constructor(options: PostgresStoreOptions) {
     const schema = options.schema ?? "errand";
@@ -382,7 +128,12 @@ export class PostgresStore implements Store {
     }
     this.schema = schema;
     this.#options = options;
-    this.#writeConcurrency = Math.max(1, options.writeConcurrency ?? 4);
+    this.#leaseWriter = new LeaseWriter({
+      concurrency: options.writeConcurrency ?? 4,
+      read: (leases) => this.#readLeases(leases),
+      write: (writes) => flushWrites(this.pool, writes),
+      isClosed: () => this.#closed,
+    });
     this.pool = new pg.Pool({
       ...this.#clientConfig(),
       max: options.poolSize ?? 10,
@@ -413,20 +164,6 @@ export class PostgresStore implements Store {
   #noteError(err: Error, msg: string): void {
     this.#lastError = { at: Date.now(), message: err.message };
     this.#options.logger?.warn({ err }, msg);
-  }
-
-  #remember(task: Task): void {
-    const lease = task.lease;
-    if (!lease) return;
-    const key = `${task.tenantId}\u0000${lease.id}`;
-    if (task.state !== "running") {
-      this.#leases.delete(key);
-      return;
-    }
-    this.#leases.delete(key);
-    this.#leases.set(key, task);
-    // Oldest first out: a Map iterates in insertion order.
-    if (this.#leases.size > 50_000) this.#leases.delete(this.#leases.keys().next().value!);
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -495,68 +232,9 @@ export class PostgresStore implements Store {
     }
   }
 
-  /**
-   * Writes what `writes` collected, one statement per tenant (sorted, so that two writers lock
-   * tenant position rows in one order). Returns the ids of the tasks written; a task missing
-   * from it had changed since it was read, and none of its rows were written.
-   */
-  async #flush(db: Queryable, writes: Writes): Promise<Set<string>> {
-    const written = new Set<string>();
-    for (const tenantId of [...writes.byTenant.keys()].sort()) {
-      const w = writes.byTenant.get(tenantId)!;
-      const t = [...w.tasks.values()];
-      const base = t.map((x) => writes.bases.get(x.id)!);
-      const e = w.events;
-      const { rows } = await db.query<{ id: string }>({
-        name: "write",
-        text: WRITE,
-        values: [
-          tenantId,
-          t.map((x) => x.id),
-          t.map((x) => x.state),
-          t.map((x) => x.runAt),
-          t.map((x) => x.updatedAt),
-          t.map((x) => x.startedAt),
-          t.map((x) => x.finishedAt),
-          t.map((x) => x.attempts),
-          t.map((x) => jsonOrNull(x.result)),
-          t.map((x) => jsonOrNull(x.error)),
-          t.map((x) => jsonOrNull(x.progress)),
-          t.map((x) => x.lease?.id ?? null),
-          t.map((x) => x.lease?.workerId ?? null),
-          t.map((x) => x.lease?.acquiredAt ?? null),
-          t.map((x) => x.lease?.expiresAt ?? null),
-          t.map((x) => x.lease?.renewals ?? null),
-          t.map((x) => x.lastSeq),
-          t.map((x) => x.headHash),
-          base.map((x) => x.lease?.id ?? null),
-          base.map((x) => x.lastSeq),
-          base.map((x) => x.lease?.renewals ?? null),
-          w.ends.map((x) => x.taskId),
-          w.ends.map((x) => x.leaseId),
-          w.ends.map((x) => x.at),
-          w.ends.map((x) => x.outcome),
-          w.ends.map((x) => jsonOrNull(x.error)),
-          w.starts.map((x) => x.taskId),
-          w.starts.map((x) => x.leaseId),
-          w.starts.map((x) => x.workerId),
-          w.starts.map((x) => x.at),
-          e.map((x) => x.taskId),
-          e.map((x) => x.seq),
-          e.map((x) => x.type),
-          e.map((x) => x.at),
-          e.map((x) => json(x.data)),
-          e.map((x) => x.hash),
-        ],
-      });
-      for (const row of rows) written.add(row.id);
-    }
-    return written;
-  }
-
   /** Inside a transaction the rows are locked: every task must have been written. */
   async #flushLocked(client: Client, writes: Writes): Promise<void> {
-    const written = await this.#flush(client, writes);
+    const written = await flushWrites(client, writes);
     for (const w of writes.byTenant.values()) {
       for (const id of w.tasks.keys()) {
         if (!written.has(id)) throw new Error(`task ${id} changed under its row lock`);
@@ -597,7 +275,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     // Let queued lease writes finish first: their callers are waiting for an answer.
-    while (this.#queue.length > 0 || this.#writing > 0) {
+    while (!this.#leaseWriter.idle) {
       await new Promise((r) => setTimeout(r, 5));
     }
     this.#closed = true;
@@ -935,152 +613,27 @@ export class PostgresStore implements Store {
         return { task: outcome.task, leaseId, events: outcome.events };
       });
       await this.#flushLocked(c, writes);
-      for (const x of claimed) this.#remember(x.task);
+      for (const x of claimed) this.#leaseWriter.remember(x.task);
       return claimed;
     });
   }
 
-  /**
-   * Queues a lease write for the next group-commit statement. When fewer than
-   * `writeConcurrency` such transactions run, one starts on the next turn of the event loop with
-   * everything queued by then; concurrent workers' completions so share one COMMIT (one WAL
-   * flush) instead of paying one each.
-   */
-  #enqueue<T>(
-    write: LeaseWrite,
-    weight: number,
-    step: (task: Task | null, writes: Writes) => StepResult<T>,
-  ): Promise<T> {
-    if (this.#closed) return Promise.reject(new ErrandError("unavailable", "the store is closed"));
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({
-        write,
-        weight,
-        step,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-      });
-      this.#schedule();
-    });
-  }
-
-  #schedule(): void {
-    if (this.#flushScheduled || this.#queue.length === 0) return;
-    if (this.#writing >= this.#writeConcurrency) return;
-    this.#flushScheduled = true;
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      if (this.#writing >= this.#writeConcurrency || this.#queue.length === 0) return;
-      let weight = 0;
-      let n = 0;
-      while (
-        n < this.#queue.length &&
-        (n === 0 || weight + this.#queue[n]!.weight <= BATCH_EVENT_CAP)
-      ) {
-        weight += this.#queue[n]!.weight;
-        n++;
-      }
-      const batch = this.#queue.splice(0, n);
-      this.#writing++;
-      void this.#runBatch(batch).finally(() => {
-        this.#writing--;
-        this.#schedule();
-      });
-      this.#schedule();
-    });
-  }
-
-  /**
-   * Runs a group of lease writes in two round trips and no held locks: read the rows by lease,
-   * apply each step in order, write each tenant's changes in one statement that updates a row
-   * only if it is still as read. A task that changed in between (a cancel, an expiry, another
-   * node) is not written at all; its writes are run again on a fresh read, where the fence
-   * answers them.
-   */
-  async #runBatch(ops: readonly LeaseOp[]): Promise<void> {
-    const keyOf = (w: LeaseWrite) => `${w.tenantId}\u0000${w.leaseId}`;
-    let pending = ops;
-    for (let round = 0; pending.length > 0; round++) {
-      const retry: LeaseOp[] = [];
-      try {
-        const writes = new Writes();
-        const current = new Map<string, Task>();
-        const cached = new Set<string>();
-        const missing = new Map<string, LeaseWrite>();
-        for (const op of pending) {
-          const key = keyOf(op.write);
-          if (current.has(key) || missing.has(key)) continue;
-          const hit = this.#leases.get(key);
-          if (hit) {
-            current.set(key, writes.read(hit));
-            cached.add(key);
-          } else missing.set(key, op.write);
-        }
-        if (missing.size > 0) {
-          const list = [...missing.values()];
-          const { rows } = await this.#query<TaskRow>(
-            {
-              name: "byLeases",
-              text: `SELECT ${TASK_COLUMNS} FROM tasks
-                     WHERE lease_id = ANY($1::text[])
-                       AND (lease_id, tenant_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-            },
-            [list.map((w) => w.leaseId), list.map((w) => w.tenantId)],
-          );
-          for (const row of rows)
-            current.set(`${row.tenant_id}\u0000${row.lease_id}`, writes.read(rowToTask(row)));
-        }
-        const taskOf = new Map<LeaseOp, string>();
-        const recheck = new Set<LeaseOp>();
-        const out = pending.map((op) => {
-          const key = keyOf(op.write);
-          const task = current.get(key) ?? null;
-          if (task) taskOf.set(op, task.id);
-          try {
-            const r = op.step(task, writes);
-            if (r.next) current.set(key, r.next);
-            return { ok: true, value: r.value };
-          } catch (err) {
-            if (!(err instanceof ErrandError)) throw err;
-            // Refused on what this node last wrote: ask the database before answering.
-            if (cached.has(key)) recheck.add(op);
-            return { ok: false, value: err as unknown };
-          }
-        });
-        const written = await this.#flush(this.pool, writes);
-        const changed = new Set<string>();
-        for (const w of writes.byTenant.values()) {
-          for (const [id, task] of w.tasks) {
-            if (written.has(id)) this.#remember(task);
-            else changed.add(id);
-          }
-        }
-        pending.forEach((op, i) => {
-          const key = keyOf(op.write);
-          const id = taskOf.get(op);
-          const stale = (id !== undefined && changed.has(id)) || recheck.has(op);
-          if (stale) this.#leases.delete(key);
-          if (stale && round < 50) {
-            retry.push(op);
-            return;
-          }
-          const r = out[i]!;
-          if (stale) op.reject(new Error(`task ${id} kept changing`));
-          else if (r.ok) op.resolve(r.value);
-          else op.reject(r.value);
-        });
-      } catch (err) {
-        for (const op of pending) this.#leases.delete(keyOf(op.write));
-        const mapped = toStoreError(err);
-        for (const op of pending) op.reject(mapped);
-        return;
-      }
-      pending = retry;
-    }
+  /** The running tasks of these leases, each found by lease id and tenant. */
+  async #readLeases(leases: readonly LeaseWrite[]): Promise<Task[]> {
+    const { rows } = await this.#query<TaskRow>(
+      {
+        name: "byLeases",
+        text: `SELECT ${TASK_COLUMNS} FROM tasks
+               WHERE lease_id = ANY($1::text[])
+                 AND (lease_id, tenant_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      },
+      [leases.map((w) => w.leaseId), leases.map((w) => w.tenantId)],
+    );
+    return rows.map(rowToTask);
   }
 
   renewLease(write: LeaseWrite): Promise<RenewOutcome> {
-    return this.#enqueue<RenewOutcome>(write, 0, (row, writes) => {
+    return this.#leaseWriter.enqueue<RenewOutcome>(write, 0, (row, writes) => {
       if (row && row.state === "canceled" && row.lease?.id === write.leaseId)
         return { value: { task: row, cancelRequested: true } };
       const task = fenced(row, write);
@@ -1110,7 +663,7 @@ export class PostgresStore implements Store {
   }
 
   appendEvents(write: LeaseWrite, pending: readonly PendingEvent[]): Promise<AppendOutcome> {
-    return this.#enqueue<AppendOutcome>(write, pending.length, (row, writes) => {
+    return this.#leaseWriter.enqueue<AppendOutcome>(write, pending.length, (row, writes) => {
       const task = fenced(row, write);
       const events = chainEvents(task, pending, write.now);
       const next = withEvents(task, events, write.now);
@@ -1125,12 +678,16 @@ export class PostgresStore implements Store {
     result: unknown,
     events?: readonly PendingEvent[],
   ): Promise<TransitionOutcome> {
-    return this.#enqueue<TransitionOutcome>(write, 1 + (events?.length ?? 0), (row, writes) => {
-      const task = fenced(row, write);
-      const change = withWorkerEvents(planComplete(task, result, write.now), events);
-      const outcome = writes.apply(task, change, write.now);
-      return { value: outcome, next: outcome.task };
-    });
+    return this.#leaseWriter.enqueue<TransitionOutcome>(
+      write,
+      1 + (events?.length ?? 0),
+      (row, writes) => {
+        const task = fenced(row, write);
+        const change = withWorkerEvents(planComplete(task, result, write.now), events);
+        const outcome = writes.apply(task, change, write.now);
+        return { value: outcome, next: outcome.task };
+      },
+    );
   }
 
   failTask(
@@ -1143,7 +700,7 @@ export class PostgresStore implements Store {
     },
   ): Promise<TransitionOutcome> {
     const weight = 1 + (failure.events?.length ?? 0);
-    return this.#enqueue<TransitionOutcome>(write, weight, (row, writes) => {
+    return this.#leaseWriter.enqueue<TransitionOutcome>(write, weight, (row, writes) => {
       const task = fenced(row, write);
       const change = withWorkerEvents(
         planFailure(task, { ...failure, now: write.now }),
@@ -1155,7 +712,7 @@ export class PostgresStore implements Store {
   }
 
   releaseLease(write: LeaseWrite, reason: string | null): Promise<TransitionOutcome> {
-    return this.#enqueue<TransitionOutcome>(write, 1, (row, writes) => {
+    return this.#leaseWriter.enqueue<TransitionOutcome>(write, 1, (row, writes) => {
       const task = fenced(row, write);
       const outcome = writes.apply(task, planRelease(task, write.now, reason), write.now);
       return { value: outcome, next: outcome.task };
@@ -1424,57 +981,4 @@ export class PostgresStore implements Store {
       [key.kid, key.privateJwk, key.publicJwk, key.createdAt, key.retiredAt],
     );
   }
-}
-
-/** The row and first event of a new task. */
-function newTaskOf(t: NewTask): { t: NewTask; task: Task; event: TaskEvent } {
-  const data = t.createdEventData ?? null;
-  const hash = chainHash(GENESIS_HASH, {
-    taskId: t.id,
-    seq: 1,
-    type: "task.created",
-    at: t.createdAt,
-    data,
-  });
-  const event: TaskEvent = {
-    taskId: t.id,
-    seq: 1,
-    type: "task.created",
-    at: t.createdAt,
-    data,
-    hash,
-  };
-  const task: Task = {
-    id: t.id,
-    tenantId: t.tenantId,
-    kind: t.kind,
-    input: t.input ?? null,
-    queue: t.queue,
-    priority: t.priority,
-    state: "queued",
-    runAt: t.runAt,
-    createdAt: t.createdAt,
-    updatedAt: t.createdAt,
-    startedAt: null,
-    finishedAt: null,
-    attempts: 0,
-    maxAttempts: t.maxAttempts,
-    labels: t.labels,
-    requirements: t.requirements,
-    idempotencyKey: t.idempotencyKey,
-    createdBy: t.createdBy,
-    leaseTtlMs: t.leaseTtlMs,
-    maxRenewals: t.maxRenewals,
-    timeoutMs: t.timeoutMs,
-    backoffBaseMs: t.backoffBaseMs,
-    backoffMaxMs: t.backoffMaxMs,
-    result: null,
-    error: null,
-    progress: null,
-    lease: null,
-    lastSeq: 1,
-    headHash: hash,
-    receiptAckedAt: null,
-  };
-  return { t, task, event };
 }
