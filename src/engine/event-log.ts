@@ -117,21 +117,34 @@ export class EventLog {
       carried.push(s);
       bell.ring();
     });
+    // The store is read to backfill, after a full page, when a notification came without the
+    // events that continue at the cursor (another node, or a gap), and on the fallback poll.
+    // Otherwise a live stream takes its events from the notification: a hundred subscribers of
+    // one task then cost no reads at all.
+    let mustRead = true;
     try {
       while (!signal.aborted) {
-        let batch = this.#takeCarried(carried, cursor);
-        carried = [];
-        if (batch.length === 0)
+        let batch: readonly TaskEvent[] = [];
+        if (carried.length > 0) {
+          batch = this.#takeCarried(carried, cursor);
+          carried = [];
+          if (batch.length === 0) mustRead = true;
+        }
+        if (batch.length === 0 && mustRead) {
           batch = await this.#store.readEvents(tenantId, id, cursor, EVENT_PAGE);
+          mustRead = batch.length === EVENT_PAGE;
+          if (batch.length === 0) {
+            const task = await this.#store.getTask(tenantId, id);
+            if (!task || (isTerminal(task.state) && cursor >= task.lastSeq)) return;
+          }
+        }
         if (batch.length > 0) {
           cursor = batch.at(-1)!.seq;
           yield batch;
           if (isTerminalEventType(batch.at(-1)!.type)) return;
           continue;
         }
-        const task = await this.#store.getTask(tenantId, id);
-        if (!task || (isTerminal(task.state) && cursor >= task.lastSeq)) return;
-        await bell.wait(FALLBACK_POLL_MS * 15, signal);
+        if (!(await bell.wait(FALLBACK_POLL_MS * 15, signal))) mustRead = true;
       }
     } finally {
       off();

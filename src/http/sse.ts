@@ -43,10 +43,21 @@ export function parsePosition(raw: string | undefined): number | null {
   return Number(raw);
 }
 
+/**
+ * Frames already written, by event object: a live event reaches every subscriber of its task
+ * as the same object (the notifier carries it), so a hundred subscribers serialize it once.
+ */
+const FRAMES = new WeakMap<TaskEvent, string>();
+
 export function taskEventFrames(events: readonly TaskEvent[]): string {
   let text = "";
   for (const event of events) {
-    text += `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(eventToWire(event))}\n\n`;
+    let frame = FRAMES.get(event);
+    if (frame === undefined) {
+      frame = `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(eventToWire(event))}\n\n`;
+      FRAMES.set(event, frame);
+    }
+    text += frame;
   }
   return text;
 }
