@@ -115,6 +115,7 @@ export class Engine {
     { record: Awaited<ReturnType<Store["getApiKey"]>>; at: number }
   >();
   readonly #workerTouched = new Map<string, number>();
+  readonly #workers = new Map<string, { readonly worker: WorkerInfo; readonly at: number }>();
   #sweepTimer: NodeJS.Timeout | null = null;
   #sweeping = false;
   #closed = false;
@@ -425,7 +426,26 @@ export class Engine {
       lastSeenAt: now,
     };
     this.#workerTouched.set(worker.id, now);
-    return this.store.upsertWorker(worker);
+    const stored = await this.store.upsertWorker(worker);
+    this.#workers.set(`${stored.tenantId}/${stored.id}`, { worker: stored, at: now });
+    return stored;
+  }
+
+  /**
+   * The announced worker, from a short-lived cache: claims name their worker on every call, and
+   * what a worker announced changes only when it announces again (on another node, the cache
+   * catches up within KEY_CACHE_MS).
+   */
+  async #worker(tenantId: string, id: string): Promise<WorkerInfo | null> {
+    const now = this.clock.now();
+    const key = `${tenantId}/${id}`;
+    const cached = this.#workers.get(key);
+    if (cached && now - cached.at <= KEY_CACHE_MS && now >= cached.at) return cached.worker;
+    const worker = await this.store.getWorker(tenantId, id);
+    if (this.#workers.size > 10_000) this.#workers.clear();
+    if (worker) this.#workers.set(key, { worker, at: now });
+    else this.#workers.delete(key);
+    return worker;
   }
 
   async heartbeat(principal: Principal, workerId: string): Promise<WorkerInfo> {
@@ -459,7 +479,7 @@ export class Engine {
     if (!isId("worker", request.worker_id)) {
       throw new ErrandError("invalid_id", `not a worker id: ${request.worker_id}`);
     }
-    const worker = await this.store.getWorker(tenantId, request.worker_id);
+    const worker = await this.#worker(tenantId, request.worker_id);
     if (!worker)
       throw new ErrandError(
         "worker_not_found",
