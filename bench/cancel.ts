@@ -4,7 +4,7 @@
  * (`sh -c 'echo $$; sleep 300 & sleep 300 & wait'`), waits for its first output, then measures
  * from just before `POST /v1/tasks/{id}/cancel` until no process of the group is alive (polled
  * with `kill(-pgid, 0)` every 0.5 ms). Prints p50/p99 over SAMPLES cancels, as medians of RUNS
- * runs. Goal (issue 3): p99 ≤ 250 ms.
+ * runs. Goal: p99 ≤ 250 ms.
  *
  * Run: npm run build && node dist/bench/cancel.js   (BENCH_QUICK=1 for a short run)
  */

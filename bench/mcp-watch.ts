@@ -5,7 +5,7 @@
  * layer and engine alone) and over Streamable HTTP on a real socket (stateless POST with an
  * SSE response, as an HTTP client sees it). Embedded SQLite store, event log on.
  *
- * Goal (issue 4): p99 ≤ 20 ms.
+ * Goal: p99 ≤ 20 ms.
  *
  * Run: npx tsc -b && node dist/bench/mcp-watch.js   (BENCH_SAMPLES=N, default 500)
  */

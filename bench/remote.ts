@@ -6,7 +6,7 @@
  *    completed by the worker; tasks/s from the worker's start to the last completion;
  *  - pickup latency: with the worker idle and long-polling, one task at a time; from just before
  *    `POST /v1/tasks` to the handler starting, p50 and p99.
- * Goals (issue 3): ≥ 5,000 tasks/s; pickup p99 ≤ 10 ms.
+ * Goals: ≥ 5,000 tasks/s; pickup p99 ≤ 10 ms.
  *
  * Run: npm run build && node dist/bench/remote.js   (BENCH_QUICK=1 for a short run)
  */

@@ -1,5 +1,5 @@
 /**
- * Acceptance 4 of issue 2: while a producer appends 2,000 events through the lease API, a
+ * Resumable streams: while a producer appends 2,000 events through the lease API, a
  * reader drops its SSE connection at random points (at least 20 times) and resumes with
  * Last-Event-ID, and ends up with exactly seq 1..N once each. The same with the `eventsource`
  * package (a standard EventSource) whose connections the server cuts. A reader already caught
