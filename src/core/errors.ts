@@ -72,7 +72,8 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, meaning: "Too many requests from this principal; retry later." },
   quota_exceeded: {
     status: 429,
-    meaning: "A tenant quota (queued tasks, running tasks, events per task) is used up.",
+    meaning:
+      "A tenant quota (queued tasks, running tasks, events per task) is used up. Reserved: this version enforces no quotas yet.",
   },
   internal: {
     status: 500,
