@@ -3,7 +3,8 @@
  * task's log, and computing the task a plan turns it into.
  */
 import type { PendingEvent, Task, TaskChange, TaskEvent } from "../core/index.js";
-import { EVENT_TYPES, chainHash, progressOf } from "../core/index.js";
+import type { NewTask } from "./store.js";
+import { EVENT_TYPES, GENESIS_HASH, chainHash, progressOf } from "../core/index.js";
 
 /** Assigns seq, time and hash to pending events, continuing from the task's head. */
 export function chainEvents(
@@ -58,4 +59,57 @@ export function applyChange(task: Task, change: TaskChange, now: number): Task {
     error: change.error === undefined ? task.error : change.error,
     updatedAt: now,
   };
+}
+
+/** The row and first event of a new task. */
+export function newTaskOf(t: NewTask): { t: NewTask; task: Task; event: TaskEvent } {
+  const data = t.createdEventData ?? null;
+  const hash = chainHash(GENESIS_HASH, {
+    taskId: t.id,
+    seq: 1,
+    type: "task.created",
+    at: t.createdAt,
+    data,
+  });
+  const event: TaskEvent = {
+    taskId: t.id,
+    seq: 1,
+    type: "task.created",
+    at: t.createdAt,
+    data,
+    hash,
+  };
+  const task: Task = {
+    id: t.id,
+    tenantId: t.tenantId,
+    kind: t.kind,
+    input: t.input ?? null,
+    queue: t.queue,
+    priority: t.priority,
+    state: "queued",
+    runAt: t.runAt,
+    createdAt: t.createdAt,
+    updatedAt: t.createdAt,
+    startedAt: null,
+    finishedAt: null,
+    attempts: 0,
+    maxAttempts: t.maxAttempts,
+    labels: t.labels,
+    requirements: t.requirements,
+    idempotencyKey: t.idempotencyKey,
+    createdBy: t.createdBy,
+    leaseTtlMs: t.leaseTtlMs,
+    maxRenewals: t.maxRenewals,
+    timeoutMs: t.timeoutMs,
+    backoffBaseMs: t.backoffBaseMs,
+    backoffMaxMs: t.backoffMaxMs,
+    result: null,
+    error: null,
+    progress: null,
+    lease: null,
+    lastSeq: 1,
+    headHash: hash,
+    receiptAckedAt: null,
+  };
+  return { t, task, event };
 }

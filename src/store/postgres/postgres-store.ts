@@ -76,7 +76,8 @@ import {
 } from "./rows.js";
 import { CREATE, TASK_COLUMNS } from "./sql.js";
 import { LeaseWriter } from "./lease-writes.js";
-import { Writes, fenced, flushWrites, newTaskOf, type Queryable } from "./writes.js";
+import { newTaskOf } from "../change.js";
+import { Writes, fenced, flushWrites, type Queryable } from "./writes.js";
 
 export { isConnectionError };
 

@@ -4,9 +4,9 @@
  */
 import type pg from "pg";
 import type { AttemptOutcome, Task, TaskChange, TaskError, TaskEvent } from "../../core/index.js";
-import { ErrandError, GENESIS_HASH, chainHash } from "../../core/index.js";
+import { ErrandError } from "../../core/index.js";
 import { applyChange, chainEvents, withEvents } from "../change.js";
-import type { LeaseWrite, NewTask, TransitionOutcome } from "../store.js";
+import type { LeaseWrite, TransitionOutcome } from "../store.js";
 import { json, jsonOrNull } from "./rows.js";
 import { WRITE } from "./sql.js";
 
@@ -98,59 +98,6 @@ export class Writes {
 /** What runs one statement: a pool (autocommit) or a client inside a transaction. */
 export interface Queryable {
   query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
-}
-
-/** The row and first event of a new task. */
-export function newTaskOf(t: NewTask): { t: NewTask; task: Task; event: TaskEvent } {
-  const data = t.createdEventData ?? null;
-  const hash = chainHash(GENESIS_HASH, {
-    taskId: t.id,
-    seq: 1,
-    type: "task.created",
-    at: t.createdAt,
-    data,
-  });
-  const event: TaskEvent = {
-    taskId: t.id,
-    seq: 1,
-    type: "task.created",
-    at: t.createdAt,
-    data,
-    hash,
-  };
-  const task: Task = {
-    id: t.id,
-    tenantId: t.tenantId,
-    kind: t.kind,
-    input: t.input ?? null,
-    queue: t.queue,
-    priority: t.priority,
-    state: "queued",
-    runAt: t.runAt,
-    createdAt: t.createdAt,
-    updatedAt: t.createdAt,
-    startedAt: null,
-    finishedAt: null,
-    attempts: 0,
-    maxAttempts: t.maxAttempts,
-    labels: t.labels,
-    requirements: t.requirements,
-    idempotencyKey: t.idempotencyKey,
-    createdBy: t.createdBy,
-    leaseTtlMs: t.leaseTtlMs,
-    maxRenewals: t.maxRenewals,
-    timeoutMs: t.timeoutMs,
-    backoffBaseMs: t.backoffBaseMs,
-    backoffMaxMs: t.backoffMaxMs,
-    result: null,
-    error: null,
-    progress: null,
-    lease: null,
-    lastSeq: 1,
-    headHash: hash,
-    receiptAckedAt: null,
-  };
-  return { t, task, event };
 }
 
 /**

@@ -21,8 +21,6 @@ import type {
 } from "../../core/index.js";
 import {
   ErrandError,
-  GENESIS_HASH,
-  chainHash,
   decideRenewal,
   planCancel,
   planClaim,
@@ -31,7 +29,7 @@ import {
   planFailure,
   planRelease,
 } from "../../core/index.js";
-import { applyChange, chainEvents, withEvents, withWorkerEvents } from "../change.js";
+import { applyChange, chainEvents, newTaskOf, withEvents, withWorkerEvents } from "../change.js";
 import type {
   AppendOutcome,
   ClaimRequest,
@@ -418,14 +416,7 @@ export class SqliteStore implements Store {
         return { task: rowToTask(row), created: false };
       }
     }
-    const data = t.createdEventData ?? null;
-    const hash = chainHash(GENESIS_HASH, {
-      taskId: t.id,
-      seq: 1,
-      type: "task.created",
-      at: t.createdAt,
-      data,
-    });
+    const { task, event } = newTaskOf(t);
     this.#stmt(
       "insertTask",
       `INSERT INTO tasks (id, tenant_id, kind, input, queue, priority, state, run_at, created_at,
@@ -454,49 +445,9 @@ export class SqliteStore implements Store {
       t.timeoutMs,
       t.backoffBaseMs,
       t.backoffMaxMs,
-      hash,
+      task.headHash,
     );
-    const event: TaskEvent = {
-      taskId: t.id,
-      seq: 1,
-      type: "task.created",
-      at: t.createdAt,
-      data,
-      hash,
-    };
     this.#insertEvents(t.tenantId, [event]);
-    const task: Task = {
-      id: t.id,
-      tenantId: t.tenantId,
-      kind: t.kind,
-      input: t.input ?? null,
-      queue: t.queue,
-      priority: t.priority,
-      state: "queued",
-      runAt: t.runAt,
-      createdAt: t.createdAt,
-      updatedAt: t.createdAt,
-      startedAt: null,
-      finishedAt: null,
-      attempts: 0,
-      maxAttempts: t.maxAttempts,
-      labels: t.labels,
-      requirements: t.requirements,
-      idempotencyKey: t.idempotencyKey,
-      createdBy: t.createdBy,
-      leaseTtlMs: t.leaseTtlMs,
-      maxRenewals: t.maxRenewals,
-      timeoutMs: t.timeoutMs,
-      backoffBaseMs: t.backoffBaseMs,
-      backoffMaxMs: t.backoffMaxMs,
-      result: null,
-      error: null,
-      progress: null,
-      lease: null,
-      lastSeq: 1,
-      headHash: hash,
-      receiptAckedAt: null,
-    };
     return { task, created: true };
   }
 
