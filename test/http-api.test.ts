@@ -173,6 +173,13 @@ describe("workers and leases", () => {
     expect(seen.json.lease.worker_id).toBe(workerId);
     expect(seen.json.lease).not.toHaveProperty("id");
     expect(JSON.stringify(seen.json)).not.toContain(leaseId);
+    // The fencing token is in no log a tasker (or another worker) can read.
+    const log = await call("GET", `/v1/tasks/${task.id}/events`, "tasker");
+    expect(log.json.events.map((e: { type: string }) => e.type)).toContain("task.leased");
+    expect(JSON.stringify(log.json)).not.toContain(leaseId);
+    const runs = await call("GET", `/v1/tasks/${task.id}/attempts`, "tasker");
+    expect(runs.json.items).toHaveLength(1);
+    expect(JSON.stringify(runs.json)).not.toContain(leaseId);
 
     const renewed = await call("POST", `/v1/leases/${leaseId}/renew`, "worker");
     expect(renewed.status).toBe(200);

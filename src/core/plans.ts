@@ -62,8 +62,9 @@ export function planClaim(
     events: [
       {
         type: EVENT_TYPES.leased,
+        // The lease id is the fencing token: it goes to the worker holding it and into no log
+        // that taskers or other workers read.
         data: {
-          lease_id: lease.id,
           worker_id: lease.workerId,
           attempt,
           expires_at: new Date(lease.expiresAt).toISOString(),
@@ -154,7 +155,6 @@ export function planExpiry(task: Task, now: number): TaskChange {
   const expired: PendingEvent = {
     type: EVENT_TYPES.leaseExpired,
     data: {
-      lease_id: lease?.id ?? null,
       worker_id: lease?.workerId ?? null,
       attempt: task.attempts,
     },

@@ -79,7 +79,6 @@ export function tenantEventToWire(event: TenantEvent) {
 export function attemptToWire(attempt: Attempt) {
   return {
     number: attempt.number,
-    lease_id: attempt.leaseId,
     worker_id: attempt.workerId,
     started_at: toIso(attempt.startedAt),
     ended_at: iso(attempt.endedAt),

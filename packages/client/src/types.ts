@@ -145,7 +145,6 @@ export interface EventPage {
 
 export interface Attempt {
   number: number;
-  lease_id: string;
   worker_id: string;
   started_at: string;
   ended_at: string | null;
