@@ -47,6 +47,7 @@ import { loadTask } from "./lookups.js";
 import { Obligations } from "./obligations.js";
 import { LocalNotifier, type Notifier } from "./notifier.js";
 import { ReceiptSigner, type Receipt } from "./receipts.js";
+import { MAX_JSON_DEPTH, isWithinDepth } from "./schemas.js";
 import type {
   AnnounceWorkerRequest,
   ClaimTasksRequest,
@@ -263,6 +264,7 @@ export class Engine {
   }
 
   #newTask(principal: Principal, request: CreateTaskRequest, now: number): NewTask {
+    checkDepth(request.input, "input");
     const runAt =
       request.run_at !== undefined ? Date.parse(request.run_at) : now + (request.delay_ms ?? 0);
     const { idempotency_key: idempotencyKey, ...body } = request;
@@ -560,6 +562,7 @@ export class Engine {
   #workerEvents(events: readonly PendingEvent[] | undefined): readonly PendingEvent[] | undefined {
     if (!events) return undefined;
     for (const [i, e] of events.entries()) {
+      checkDepth(e.data, `events.${i}.data`);
       if (!(WORKER_EVENT_TYPES as readonly string[]).includes(e.type)) {
         throw new ErrandError(
           "validation_failed",
@@ -608,6 +611,7 @@ export class Engine {
     result: unknown,
     events?: readonly PendingEvent[],
   ): Promise<Task> {
+    checkDepth(result, "result");
     const outcome = await this.store.completeTask(
       this.#leaseWrite(principal, leaseId),
       result ?? null,
@@ -627,6 +631,7 @@ export class Engine {
       readonly events?: readonly PendingEvent[] | undefined;
     },
   ): Promise<Task> {
+    checkDepth(failure.error, "error");
     const outcome = await this.store.failTask(this.#leaseWrite(principal, leaseId), {
       error: failure.error,
       retryable: failure.retryable ?? true,
@@ -651,6 +656,7 @@ export class Engine {
     leaseId: string,
     meta: Readonly<Record<string, unknown>>,
   ): Promise<void> {
+    checkDepth(meta, "meta");
     await this.store.setAttemptMeta(this.#leaseWrite(principal, leaseId), meta);
   }
 
@@ -703,4 +709,16 @@ export class Engine {
 
   /** Types of events a tenant stream carries. */
   static readonly tenantStreamTypes: readonly EventType[] = STATE_EVENT_TYPES;
+}
+
+/** Refuses JSON nested past MAX_JSON_DEPTH, whichever interface it came through. */
+function checkDepth(value: unknown, where: string): void {
+  if (isWithinDepth(value)) return;
+  throw new ErrandError(
+    "validation_failed",
+    `${where}: nests deeper than ${MAX_JSON_DEPTH} levels`,
+    {
+      details: { issues: [{ path: where, message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] },
+    },
+  );
 }

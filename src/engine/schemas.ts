@@ -15,6 +15,30 @@ import {
 } from "../core/index.js";
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * How deeply JSON values from callers may nest. Canonical JSON (the hash chain) and many JSON
+ * tools recurse; a body of `[[[[…]]]]` a few thousand levels deep would otherwise exhaust the
+ * stack instead of answering a clear error.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether `value` nests no deeper than `max` arrays and objects; iterative, so it cannot overflow. */
+export function isWithinDepth(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== "object") continue;
+    if (depth >= max) return false;
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+/** Any JSON value, nested at most MAX_JSON_DEPTH levels. */
+const json = () =>
+  z.unknown().refine((v) => isWithinDepth(v), `nests deeper than ${MAX_JSON_DEPTH} levels`);
 export const kindSchema = z
   .string()
   .min(1)
@@ -31,7 +55,7 @@ const workerLabel = z.string().min(1).max(128);
 export const createTaskSchema = z
   .object({
     kind: kindSchema,
-    input: z.unknown().optional().describe("Any JSON the adapter reads."),
+    input: json().optional().describe("Any JSON the adapter reads."),
     queue: queueSchema.optional().describe('Queue name; default "default".'),
     priority: z
       .number()
@@ -118,7 +142,7 @@ export type ClaimTasksRequest = z.infer<typeof claimSchema>;
 export const workerEventSchema = z
   .object({
     type: z.enum(WORKER_EVENT_TYPES as [string, ...string[]]),
-    data: z.unknown().optional(),
+    data: json().optional(),
   })
   .strict();
 export const appendEventsSchema = z
@@ -133,14 +157,14 @@ const finalEventsSchema = z
   .describe("The worker's last events, written just before the outcome (saves a request).");
 
 export const completeSchema = z
-  .object({ result: z.unknown().optional(), events: finalEventsSchema })
+  .object({ result: json().optional(), events: finalEventsSchema })
   .strict();
 
 export const taskErrorSchema = z
   .object({
     message: z.string().min(1).max(10_000),
     code: z.string().max(200).optional(),
-    details: z.unknown().optional(),
+    details: json().optional(),
   })
   .strict();
 export const failSchema = z
@@ -150,7 +174,7 @@ export type FailRequest = z.infer<typeof failSchema>;
 
 export const releaseSchema = z.object({ reason: z.string().max(1000).optional() }).strict();
 export const attemptMetaSchema = z
-  .record(z.string().max(100), z.unknown())
+  .record(z.string().max(100), json())
   .refine((o) => Object.keys(o).length <= 50, "at most 50 fields");
 
 export const createKeySchema = z
