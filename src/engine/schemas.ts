@@ -47,8 +47,11 @@ export const kindSchema = z
   .describe("What kind of work this is; selects the adapter that runs it, e.g. `shell`.");
 const queueSchema = z.string().min(1).max(128).regex(NAME, "letters, digits and _ . : - only");
 const labelValue = z.string().max(256);
+/** Label keys: letters, digits and `_ . : / -`, so that every store can name them in a filter. */
+const LABEL_KEY = /^[A-Za-z0-9_.:/-]{1,128}$/;
+const labelKey = z.string().regex(LABEL_KEY, "letters, digits and _ . : / - only, at most 128");
 const labelsSchema = z
-  .record(z.string().min(1).max(128), labelValue)
+  .record(labelKey, labelValue)
   .refine((o) => Object.keys(o).length <= 64, "at most 64 labels");
 const workerLabel = z.string().min(1).max(128);
 
@@ -106,7 +109,16 @@ export const listTasksSchema = z
     state: z.union([z.enum(TASK_STATES), z.array(z.enum(TASK_STATES)).max(5)]).optional(),
     kind: kindSchema.optional(),
     queue: queueSchema.optional(),
-    label: z.string().min(1).max(400).optional().describe("`key` or `key=value`"),
+    label: z
+      .string()
+      .min(1)
+      .max(400)
+      .refine(
+        (l) => LABEL_KEY.test(l.split("=", 1)[0]!),
+        "the key takes letters, digits and _ . : / - only",
+      )
+      .optional()
+      .describe("`key` or `key=value`"),
     cursor: z.string().max(64).optional(),
     limit: z.coerce.number().int().min(1).max(500).optional(),
   })
