@@ -8,76 +8,28 @@
  *
  * Run: npm run build && node dist/bench/cancel.js   (BENCH_QUICK=1 for a short run)
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Errand } from "@errand/client";
 import { isGroupAlive } from "../src/worker/process-group.js";
+import {
+  median,
+  percentile,
+  sleep,
+  spawnErrand,
+  startServe,
+  stopChild,
+  stopServe,
+} from "./support.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SAMPLES = QUICK ? 20 : 100;
-const BIN = fileURLToPath(new URL("../../bin/errand.js", import.meta.url));
-
-function start(
-  args: string[],
-  env: Record<string, string>,
-  ready: RegExp,
-): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let err = "";
-  return new Promise((resolve, reject) => {
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
-      err += d;
-      const match = err.match(ready);
-      if (match) resolve({ child, match });
-    });
-    child.once("exit", () => reject(new Error(`errand ${args[0]} exited:\n${err}`)));
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function oneRun(): Promise<{ p50: number; p99: number; max: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "errand-bench-cancel-"));
-  const server = await start(
-    [
-      "serve",
-      "--no-worker",
-      "--port",
-      "0",
-      "--data-dir",
-      dir,
-      "--rate-limit",
-      "0",
-      "--log-level",
-      "error",
-    ],
-    {},
-    /listening on (http:\/\/\S+)/,
-  );
-  const url = server.match[1]!;
-  const key = readFileSync(join(dir, "admin.key"), "utf8").trim();
-  const worker = await start(
+  const server = await startServe();
+  const { url, key } = server;
+  const worker = await spawnErrand(
     ["worker", "--kinds", "shell", "--concurrency", "4", "--log-level", "error"],
-    { ERRAND_URL: url, ERRAND_KEY: key },
-    /worker \S+ running/,
+    { env: { ERRAND_URL: url, ERRAND_KEY: key }, ready: /worker \S+ running/ },
   );
   const errand = new Errand({ url, key });
   const samples: number[] = [];
@@ -103,11 +55,9 @@ async function oneRun(): Promise<{ p50: number; p99: number; max: number }> {
     }
   } finally {
     await stopChild(worker.child);
-    await stopChild(server.child);
-    rmSync(dir, { recursive: true, force: true });
+    await stopServe(server);
   }
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples.at(-1)! };
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) };
 }
 
 const p50s: number[] = [];

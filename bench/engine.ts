@@ -17,6 +17,7 @@ import { Worker } from "node:worker_threads";
 import type { Principal } from "../src/core/index.js";
 import { Engine } from "../src/engine/index.js";
 import { openSqliteStore } from "../src/store/sqlite/index.js";
+import { median, percentile } from "./support.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -42,19 +43,6 @@ async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-function median(values: readonly number[]): number {
-  return percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 }
 
 /**
@@ -124,7 +112,6 @@ async function pickupLatency(): Promise<{ p50: number; p99: number }> {
       await engine.complete(admin, leases[0]!.leaseId, null);
       if (i >= 20) samples.push(t1 - t0); // the first rounds warm the JIT up
     }
-    samples.sort((a, b) => a - b);
     return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
   });
 }
@@ -253,7 +240,6 @@ async function sseLatency(): Promise<{ p50: number; p99: number }> {
         `SSE: ${latencies.length} of ${SSE_SAMPLES * SSE_SUBSCRIBERS} events arrived`,
       );
     }
-    latencies.sort((a, b) => a - b);
     return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
   });
 }

@@ -21,6 +21,7 @@ import { Engine } from "../src/engine/index.js";
 import { buildApp } from "../src/http/app.js";
 import { createMcpServer } from "../src/mcp/index.js";
 import { openSqliteStore } from "../src/store/sqlite/index.js";
+import { percentile, sleep } from "./support.js";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 500);
 const WARMUP = 20;
@@ -28,12 +29,6 @@ const WARMUP = 20;
 const SETTLE_MS = 3;
 
 const admin: Principal = { id: "bench", tenantId: "default", scopes: ["admin"], via: "internal" };
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(engine: Engine, client: Client): Promise<number[]> {
   const { task } = await engine.createTask(admin, { kind: "bench", lease_ttl_ms: 3_600_000 });

@@ -10,72 +10,16 @@
  *
  * Run: npm run build && node dist/bench/remote.js   (BENCH_QUICK=1 for a short run)
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Errand, Worker } from "@errand/client";
+import { median, percentile, startServe, stopServe, type ServeChild } from "./support.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TASKS = QUICK ? 2_000 : 10_000;
 const CONCURRENCY = 10;
 const PICKUP_SAMPLES = QUICK ? 100 : 500;
-const BIN = fileURLToPath(new URL("../../bin/errand.js", import.meta.url));
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  key: string;
-  dir: string;
-}
-
-async function startServer(): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), "errand-bench-remote-"));
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BENCH_PROF] : []),
-      BIN,
-      "serve",
-      "--no-worker",
-      "--port",
-      "0",
-      "--data-dir",
-      dir,
-      "--rate-limit",
-      "0",
-      "--log-level",
-      "error",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let err = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
-      err += d;
-      const m = err.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", () => reject(new Error(`server exited:\n${err}`)));
-  });
-  return { child, url, key: readFileSync(join(dir, "admin.key"), "utf8").trim(), dir };
-}
-
-async function stopServer(server: Server): Promise<void> {
-  const exited = new Promise((r) => server.child.once("exit", r));
-  server.child.kill("SIGTERM");
-  await exited;
-  rmSync(server.dir, { recursive: true, force: true });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function throughput(server: Server): Promise<number> {
+async function throughput(server: ServeChild): Promise<number> {
   const errand = new Errand({ url: server.url, key: server.key });
   for (let i = 0; i < TASKS; i += 1000) {
     const n = Math.min(1000, TASKS - i);
@@ -111,7 +55,7 @@ async function throughput(server: Server): Promise<number> {
 }
 
 async function pickup(
-  server: Server,
+  server: ServeChild,
 ): Promise<{ p50: number; p99: number; createP50: number; createP99: number }> {
   const errand = new Errand({ url: server.url, key: server.key });
   const started = new Map<number, number>();
@@ -142,8 +86,6 @@ async function pickup(
     await new Promise((r) => setTimeout(r, 2));
   }
   await worker.stop({ graceMs: 1000 });
-  samples.sort((a, b) => a - b);
-  creates.sort((a, b) => a - b);
   return {
     p50: percentile(samples, 50),
     p99: percentile(samples, 99),
@@ -158,7 +100,11 @@ const p99s: number[] = [];
 const createP50s: number[] = [];
 const createP99s: number[] = [];
 for (let run = 1; run <= RUNS; run++) {
-  const server = await startServer();
+  const server = await startServe(
+    process.env.BENCH_PROF
+      ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] }
+      : {},
+  );
   try {
     const rate = await throughput(server);
     const latency = await pickup(server);
@@ -171,7 +117,7 @@ for (let run = 1; run <= RUNS; run++) {
       `run ${run}: ${rate.toFixed(0)} tasks/s; pickup p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms (the create request alone: p50 ${latency.createP50.toFixed(2)}, p99 ${latency.createP99.toFixed(2)} ms)`,
     );
   } finally {
-    await stopServer(server);
+    await stopServe(server);
   }
 }
 console.log(

@@ -1,4 +1,7 @@
 /** What every queue under test implements, and the arithmetic of the results. */
+import { sleep } from "../support.js";
+
+export { median, percentile, sleep } from "../support.js";
 export interface Workload {
   /** Jobs in the burn-down. */
   readonly burnJobs: number;
@@ -29,26 +32,12 @@ export interface Subject {
   teardown(): Promise<void>;
 }
 
-export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-export function percentile(values: readonly number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[i]!;
-}
-
 /** A promise with its resolve function at hand. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Measures add→start one sample at a time: the next job is added after the previous started. */
 export async function samplePickup(
