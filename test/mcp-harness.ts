@@ -11,30 +11,7 @@ import { createMcpServer, type McpServerOptions } from "../src/mcp/index.js";
 import type { Store } from "../src/store/store.js";
 import { openSqliteStore } from "../src/store/sqlite/index.js";
 
-export const tasker: Principal = {
-  id: "key_tasker",
-  tenantId: "default",
-  scopes: ["tasker"],
-  via: "internal",
-};
-export const otherTasker: Principal = {
-  id: "key_other",
-  tenantId: "default",
-  scopes: ["tasker"],
-  via: "internal",
-};
-export const worker: Principal = {
-  id: "key_worker",
-  tenantId: "default",
-  scopes: ["worker"],
-  via: "internal",
-};
-export const admin: Principal = {
-  id: "key_admin",
-  tenantId: "default",
-  scopes: ["admin"],
-  via: "internal",
-};
+export { admin, otherTasker, tasker, worker } from "./principals.js";
 
 export interface Env {
   readonly dir: string;

@@ -9,6 +9,7 @@ import { ErrandError, ManualClock, backoffDelay } from "../src/core/index.js";
 import { Engine } from "../src/engine/index.js";
 import type { CreateTaskRequest } from "../src/engine/index.js";
 import type { Store } from "../src/store/store.js";
+import { otherTenant, tasker, worker } from "./principals.js";
 
 export interface StoreHarness {
   readonly store: Store;
@@ -16,25 +17,6 @@ export interface StoreHarness {
   openAnother(): Promise<Store>;
   cleanup(): Promise<void>;
 }
-
-export const tasker: Principal = {
-  id: "key_tasker",
-  tenantId: "default",
-  scopes: ["tasker"],
-  via: "internal",
-};
-export const worker: Principal = {
-  id: "key_worker",
-  tenantId: "default",
-  scopes: ["worker"],
-  via: "internal",
-};
-export const otherTenant: Principal = {
-  id: "key_other",
-  tenantId: "other",
-  scopes: ["tasker", "worker"],
-  via: "internal",
-};
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<ErrandError> {
   try {

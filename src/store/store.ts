@@ -119,6 +119,13 @@ export interface ReceiptAck {
   readonly now: number;
 }
 
+/** One numbered, append-only schema change of a store (each backend keeps its own list). */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
 export interface Store {
   /** Which backend this is, for health and config output. */
   readonly backend: "sqlite" | "postgres";

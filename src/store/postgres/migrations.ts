@@ -6,11 +6,9 @@
  *
  * The statements run with `search_path` set to the store's schema, so names are unqualified.
  */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+import type { Migration } from "../store.js";
+
+export type { Migration };
 
 export const MIGRATIONS: readonly Migration[] = [
   {

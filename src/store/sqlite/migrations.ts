@@ -2,11 +2,9 @@
  * Numbered, append-only migrations of the SQLite schema. Never edit a released migration; add
  * the next number. Times are INTEGER milliseconds (`…_at`), durations `…_ms`, JSON as TEXT.
  */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+import type { Migration } from "../store.js";
+
+export type { Migration };
 
 export const MIGRATIONS: readonly Migration[] = [
   {
