@@ -2,7 +2,7 @@
  * Reading a task's event log: pages, long-polls, live streams that resume with no gap or
  * duplicate at the seam, the tenant-wide stream, and chain verification.
  */
-import type { Principal, Task, TaskEvent, TenantEvent } from "../core/index.js";
+import type { ChainVerdict, Principal, Task, TaskEvent, TenantEvent } from "../core/index.js";
 import {
   ChainVerifier,
   STATE_EVENT_TYPES,
@@ -25,14 +25,8 @@ export interface EventPage {
   readonly task: Task;
 }
 
-export type VerifyResult =
-  | { readonly ok: true; readonly checked: number; readonly headHash: string }
-  | {
-      readonly ok: false;
-      readonly checked: number;
-      readonly badSeq: number;
-      readonly reason: "hash_mismatch" | "seq_gap" | "head_mismatch";
-    };
+/** What `verify` finds when it recomputes a task's chain. */
+export type VerifyResult = ChainVerdict;
 
 export class EventLog {
   readonly #store: Store;

@@ -33,7 +33,7 @@ import type { Handler, TaskContext } from "@errand/client";
 import { TaskFailure } from "@errand/client";
 import { runCommand } from "../run-command.js";
 import { DEFAULT_ENV_ALLOW } from "./shell.js";
-import { asObject, invalidInput, optionalInt, optionalString } from "./input.js";
+import { argvOf, asObject, invalidInput, optionalInt, optionalString } from "./input.js";
 
 export interface AgentOptions {
   /** Replaces `claude` in the default claude-code command line. */
@@ -187,14 +187,7 @@ export function agentAdapter(options: AgentOptions = {}): Handler {
     const model = optionalString("agent", input, "model");
     let argv: string[];
     if (input.argv !== undefined) {
-      if (
-        !Array.isArray(input.argv) ||
-        input.argv.length === 0 ||
-        !input.argv.every((a) => typeof a === "string")
-      ) {
-        throw invalidInput("agent", "argv must be a non-empty array of strings");
-      }
-      argv = input.argv as string[];
+      argv = argvOf("agent", input.argv);
     } else if (profile === "claude-code") {
       if (!prompt) throw invalidInput("agent", "give a prompt");
       argv = [

@@ -56,3 +56,11 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** A non-empty argv of strings, or `invalid_input`. */
+export function argvOf(kind: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((a) => typeof a === "string")) {
+    throw invalidInput(kind, "argv must be a non-empty array of strings");
+  }
+  return value as string[];
+}

@@ -26,7 +26,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Handler } from "@errand/client";
 import { TaskFailure } from "@errand/client";
-import { asObject, invalidInput, optionalInt, optionalString } from "./input.js";
+import { argvOf, asObject, invalidInput, optionalInt, optionalString } from "./input.js";
 import { runCommand } from "../run-command.js";
 import {
   LIMIT_FLAGS,
@@ -96,15 +96,8 @@ function parseInput(raw: unknown): ShellInput {
   const input = asObject("shell", raw);
   let argv: string[];
   if (input.argv !== undefined) {
-    if (
-      !Array.isArray(input.argv) ||
-      input.argv.length === 0 ||
-      !input.argv.every((a) => typeof a === "string")
-    ) {
-      throw invalidInput("shell", "argv must be a non-empty array of strings");
-    }
     if (input.command !== undefined) throw invalidInput("shell", "give argv or command, not both");
-    argv = input.argv as string[];
+    argv = argvOf("shell", input.argv);
   } else if (typeof input.command === "string" && input.command.length > 0) {
     argv = ["/bin/sh", "-c", input.command];
   } else {
