@@ -1,7 +1,9 @@
 /**
  * The embedded store: one SQLite file through better-sqlite3, in WAL mode, every statement
- * prepared once. better-sqlite3 is synchronous, so each operation runs as one synchronous
- * transaction (no `await` inside) and the async methods of the Store port only wrap it.
+ * prepared once. better-sqlite3 is synchronous, so each write is a synchronous function (no
+ * `await` inside); the writes issued in one turn of the event loop run together in one
+ * transaction, each in its own savepoint (group commit, see #write), and their promises settle
+ * after the commit.
  */
 import Database from "better-sqlite3";
 import type {
@@ -96,7 +98,6 @@ export class SqliteStore implements Store {
   readonly backend = "sqlite" as const;
   readonly db: Db;
   readonly #s: Record<string, Stmt> = {};
-  #prepared = false;
   #pending: { run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] =
     [];
   #flushScheduled = false;
@@ -219,7 +220,6 @@ export class SqliteStore implements Store {
         })
         .immediate();
     }
-    this.#prepared = true;
   }
 
   async close(): Promise<void> {
@@ -834,10 +834,5 @@ export class SqliteStore implements Store {
       "insertSigningKey",
       "INSERT INTO signing_keys (kid, private_jwk, public_jwk, created_at, retired_at) VALUES (?, ?, ?, ?, ?)",
     ).run(key.kid, key.privateJwk, key.publicJwk, key.createdAt, key.retiredAt);
-  }
-
-  /** Whether migrations ran; the engine calls migrate() before anything else. */
-  get ready(): boolean {
-    return this.#prepared;
   }
 }
